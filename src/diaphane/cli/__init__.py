@@ -1,0 +1,64 @@
+"""The ``diaphane`` command. Each subcommand lives in its own module under
+:mod:`diaphane.cli` and registers itself through ``register(subparsers)``; heavy
+imports happen inside the subcommand, so ``diaphane --help`` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from diaphane import __version__
+
+# Modules under diaphane.cli that define register(subparsers).
+SUBCOMMAND_MODULES = ("graph", "check")
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for; printed as one plain line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diaphane",
+        description="See through neural networks: train small models with diaphane's own "
+        "autodiff engine and look at what they learned.",
+    )
+    parser.add_argument("--version", action="version", version=f"diaphane {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(f"diaphane.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("diaphane: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as err:  # one plain line unless --debug
+        if args.debug or not _is_user_error(err):
+            raise
+        print(f"diaphane: {err}", file=sys.stderr)
+        return 2
+
+
+def _is_user_error(err: Exception) -> bool:
+    from diaphane.autodiff.core import DiaphaneError
+
+    return isinstance(err, UsageError | DiaphaneError | FileNotFoundError | ValueError)
