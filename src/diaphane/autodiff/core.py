@@ -210,7 +210,48 @@ def primitive(raw: Callable, name: str | None = None) -> Callable:
     return prim
 
 
+_ARG0 = (0,)
+_ARG1 = (1,)
+_ARG01 = (0, 1)
+
+
 def _apply(prim: Callable, args: tuple, kwargs: dict) -> Box:
+    """Record one call of ``prim`` on boxed arguments (at least one is a Box).
+
+    Unary and binary calls — nearly all of them — take a fast path.
+    """
+    nargs = len(args)
+    if nargs == 1:
+        (x,) = args
+        argvals = (x._value,)
+        parents = (x._node,)
+        argnums = _ARG0
+        top = x._trace
+    elif nargs == 2:
+        x, y = args
+        if type(x) is Box:
+            if type(y) is Box and y._trace >= x._trace:
+                if y._trace == x._trace:
+                    argvals, parents, argnums = (x._value, y._value), (x._node, y._node), _ARG01
+                else:
+                    argvals, parents, argnums = (x, y._value), (y._node,), _ARG1
+                top = y._trace
+            else:
+                argvals, parents, argnums, top = (x._value, y), (x._node,), _ARG0, x._trace
+        else:
+            argvals, parents, argnums, top = (x, y._value), (y._node,), _ARG1, y._trace
+    else:
+        argvals, parents, argnums, top = _unbox_top(args)
+    ans = prim(*argvals, **kwargs)
+    if _check_nans:
+        _raise_on_nonfinite(prim, "forward", ans, argvals)
+    if type(parents[0]) is VJPNode:
+        return Box(ans, VJPNode(prim, argvals, kwargs, ans, parents, argnums), top)
+    return Box(ans, JVPNode(_push_tangents(prim, argvals, kwargs, ans, parents, argnums)), top)
+
+
+def _unbox_top(args: tuple) -> tuple:
+    """Unwrap the boxes of the innermost trace among ``args``."""
     top = 0
     for a in args:
         if type(a) is Box and a._trace > top:
@@ -223,15 +264,7 @@ def _apply(prim: Callable, args: tuple, kwargs: dict) -> Box:
             argvals[i] = a._value
             parents.append(a._node)
             argnums.append(i)
-    ans = prim(*argvals, **kwargs)
-    if _check_nans:
-        _raise_on_nonfinite(prim, "forward", ans, argvals)
-    node0 = parents[0]
-    if type(node0) is VJPNode:
-        node = VJPNode(prim, argvals, kwargs, ans, parents, argnums)
-    else:
-        node = JVPNode(_push_tangents(prim, argvals, kwargs, ans, parents, argnums))
-    return Box(ans, node, top)
+    return tuple(argvals), tuple(parents), tuple(argnums), top
 
 
 def _push_tangents(prim, argvals, kwargs, ans, parents, argnums):
@@ -314,19 +347,9 @@ def _unbox_all(x: Any) -> Any:
 
 def toposort(ends: Iterable[Any]) -> Iterator[Any]:
     """Nodes reachable from ``ends``, each after all of its children (iterative)."""
-    ends = list(ends)
-    child_counts: dict[Any, int] = {}
-    stack = list(ends)
-    while stack:
-        node = stack.pop()
-        if node in child_counts:
-            child_counts[node] += 1
-        else:
-            child_counts[node] = 1
-            stack.extend(node.parents)
-    for node in ends:
-        child_counts[node] -= 1
-    ready = [n for n in dict.fromkeys(ends) if child_counts[n] == 0]
+    ends = list(dict.fromkeys(ends))
+    child_counts = _count_children(ends)
+    ready = [n for n in ends if child_counts[n] == 0]
     while ready:
         node = ready.pop()
         yield node
@@ -335,6 +358,20 @@ def toposort(ends: Iterable[Any]) -> Iterator[Any]:
             child_counts[parent] = count
             if count == 0:
                 ready.append(parent)
+
+
+def _count_children(ends: list) -> dict:
+    """How many times each node reachable from ``ends`` is used as a parent."""
+    child_counts: dict[Any, int] = dict.fromkeys(ends, 0)
+    stack = list(ends)
+    while stack:
+        for parent in stack.pop().parents:
+            if parent in child_counts:
+                child_counts[parent] += 1
+            else:
+                child_counts[parent] = 1
+                stack.append(parent)
+    return child_counts
 
 
 def backward(
@@ -352,17 +389,41 @@ def backward(
     outgrads: dict[Any, Any] = {}
     for node, g in ends:
         outgrads[node] = add_cotangents(outgrads[node], g) if node in outgrads else g
+    roots = list(outgrads)
+    child_counts = _count_children(roots)
+    ready = [n for n in roots if child_counts[n] == 0]
     leaves = {}
-    for node in toposort(dict.fromkeys(n for n, _ in ends)):
-        g = outgrads.pop(node, None)
+    simple = not (batched or _check_nans)
+    pop, get = outgrads.pop, outgrads.get
+    while ready:
+        node = ready.pop()
+        g = pop(node, None)
         prim = node.prim
         if prim is None:
             leaves[node] = g
             continue
+        parents = node.parents
         if g is not None:
-            _propagate(node, g, outgrads, batched)
+            rules = VJPS.get(prim) if simple else None
+            rule = None
+            if rules is not None and len(parents) == 1:
+                i = node.argnums[0]
+                rule = rules[i] if i < len(rules) else None
+            if rule is not None:
+                # The common case, inlined: one traced argument, a per-argument rule.
+                parent = parents[0]
+                pg = rule(g, node.ans, *node.args, **node.kwargs)
+                prev = get(parent)
+                outgrads[parent] = pg if prev is None else add_cotangents(prev, pg)
+            else:
+                _propagate(node, g, outgrads, batched)
         if not keep_graph:
-            node.release()
+            node.args = node.kwargs = node.ans = None
+        for parent in parents:
+            count = child_counts[parent] - 1
+            child_counts[parent] = count
+            if count == 0:
+                ready.append(parent)
     return leaves
 
 

@@ -28,7 +28,8 @@ from numpy import (  # noqa: F401  (re-exported constants and types)
     uint8,
 )
 
-from diaphane.numpy import _box_methods  # noqa: F401  (attaches methods to Box)
+# Last, once every name above exists: give traced values their array methods.
+from diaphane.numpy import _box_methods  # noqa: F401
 from diaphane.numpy._elementwise import *  # noqa: F403
 from diaphane.numpy._indexing import *  # noqa: F403
 from diaphane.numpy._linear import *  # noqa: F403

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 import diaphane.numpy as dnp
-from diaphane.autodiff.core import Box
+from diaphane.autodiff.core import VJPS, Box, _apply
+
+_NO_KWARGS: dict = {}
 
 
 def _setitem(self: Box, index, value) -> None:
@@ -24,6 +26,11 @@ def _iter(self: Box):
 
 def _binary(name: str, reflected: bool = False):
     fun = getattr(dnp, name)
+    if fun in VJPS:
+        # A traced value is on one side for sure: skip the primitive's search for boxes.
+        if reflected:
+            return lambda self, other: _apply(fun, (other, self), _NO_KWARGS)
+        return lambda self, other: _apply(fun, (self, other), _NO_KWARGS)
     if reflected:
         return lambda self, other: fun(other, self)
     return lambda self, other: fun(self, other)
@@ -72,7 +79,36 @@ _PROPERTIES = {
 }
 
 # Methods that forward to the namespace function of the same name, self first.
-_FORWARDED = ["sum", "mean", "max", "min", "prod", "var", "std", "cumsum", "dot", "reshape", "transpose", "squeeze", "ravel", "flatten", "clip", "conj", "conjugate", "round", "take", "repeat", "swapaxes", "astype", "any", "all", "argmax", "argmin", "argsort", "nonzero"]
+_FORWARDED = [
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "prod",
+    "var",
+    "std",
+    "cumsum",
+    "dot",
+    "reshape",
+    "transpose",
+    "squeeze",
+    "ravel",
+    "flatten",
+    "clip",
+    "conj",
+    "conjugate",
+    "round",
+    "take",
+    "repeat",
+    "swapaxes",
+    "astype",
+    "any",
+    "all",
+    "argmax",
+    "argmin",
+    "argsort",
+    "nonzero",
+]
 
 
 def _forward(name: str):
