@@ -32,7 +32,8 @@ def _inner(a: Any, b: Any) -> float:
     """The real bilinear pairing of two trees (no conjugate), as cotangents pair with tangents."""
     la, _ = flatten(a)
     lb, _ = flatten(b)
-    return float(sum(np.real(np.sum(np.asarray(x) * np.asarray(y))) for x, y in zip(la, lb, strict=True)))
+    pairs = zip(la, lb, strict=True)
+    return float(sum(np.real(np.sum(np.asarray(x) * np.asarray(y))) for x, y in pairs))
 
 
 def _axpy(alpha: float, v: Any, x: Any) -> Any:

@@ -366,8 +366,10 @@ def _jac_fwd(f: Callable, chosen: tuple, batched: bool) -> list:
     for j, x in enumerate(chosen):
         seeds = _eye_like(x)
 
-        def push(t, j=j):
-            only_j = lambda xj: f(*chosen[:j], xj, *chosen[j + 1 :])
+        def push(t, j=j, x=x):
+            def only_j(xj):
+                return f(*chosen[:j], xj, *chosen[j + 1 :])
+
             return jvp(only_j, (x,), (t,))[1]
 
         if batched:
