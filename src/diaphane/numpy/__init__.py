@@ -28,11 +28,13 @@ from numpy import (  # noqa: F401  (re-exported constants and types)
     uint8,
 )
 
-# Last, once every name above exists: give traced values their array methods.
-from diaphane.numpy import _box_methods  # noqa: F401
 from diaphane.numpy._elementwise import *  # noqa: F403
 from diaphane.numpy._indexing import *  # noqa: F403
 from diaphane.numpy._linear import *  # noqa: F403
 from diaphane.numpy._nondiff import *  # noqa: F403
 from diaphane.numpy._reductions import *  # noqa: F403
 from diaphane.numpy._shape import *  # noqa: F403
+
+# isort: split
+# Last, once every name above exists: give traced values their array methods.
+from diaphane.numpy import _box_methods  # noqa: F401
