@@ -99,7 +99,11 @@ def getval(x: Any) -> Any:
 
 
 class VJPNode:
-    """A reverse-mode record: primitive, arguments, result, and the boxed parents."""
+    """A reverse-mode record: primitive, arguments, result, and the parents' nodes.
+
+    Kept apart from the :class:`Box` so that ``x[i] = v`` can point a box at a new
+    node while earlier uses of ``x`` keep the old one.
+    """
 
     __slots__ = ("ans", "argnums", "args", "kwargs", "parents", "prim")
 
@@ -200,7 +204,7 @@ def primitive(raw: Callable, name: str | None = None) -> Callable:
     def prim(*args, **kwargs):
         for a in args:
             if type(a) is Box:
-                return _apply(prim, args, kwargs)
+                return _apply(prim, args, kwargs, raw)
         return raw(*args, **kwargs)
 
     prim.__name__ = name or getattr(raw, "__name__", "primitive")
@@ -210,12 +214,13 @@ def primitive(raw: Callable, name: str | None = None) -> Callable:
     return prim
 
 
+_NO_KWARGS: dict = {}
 _ARG0 = (0,)
 _ARG1 = (1,)
 _ARG01 = (0, 1)
 
 
-def _apply(prim: Callable, args: tuple, kwargs: dict) -> Box:
+def _apply(prim: Callable, args: tuple, kwargs: dict, raw: Callable | None = None) -> Box:
     """Record one call of ``prim`` on boxed arguments (at least one is a Box).
 
     Unary and binary calls — nearly all of them — take a fast path.
@@ -242,9 +247,16 @@ def _apply(prim: Callable, args: tuple, kwargs: dict) -> Box:
             argvals, parents, argnums, top = (x, y._value), (y._node,), _ARG1, y._trace
     else:
         argvals, parents, argnums, top = _unbox_top(args)
-    ans = prim(*argvals, **kwargs)
+    for a in argvals:
+        if type(a) is Box:  # boxes of outer traces remain: record those too
+            ans = prim(*argvals, **kwargs)
+            break
+    else:
+        ans = (raw or prim.raw)(*argvals, **kwargs)
     if _check_nans:
         _raise_on_nonfinite(prim, "forward", ans, argvals)
+    if not kwargs:
+        kwargs = _NO_KWARGS  # one shared empty dict keeps each node small
     if type(parents[0]) is VJPNode:
         return Box(ans, VJPNode(prim, argvals, kwargs, ans, parents, argnums), top)
     return Box(ans, JVPNode(_push_tangents(prim, argvals, kwargs, ans, parents, argnums)), top)
@@ -428,38 +440,42 @@ def backward(
 
 
 def _propagate(node: VJPNode, g: Any, outgrads: dict, batched: bool) -> None:
-    prim, args, kwargs, ans = node.prim, node.args, node.kwargs, node.ans
-    if batched and prim not in BATCHABLE_VJP:
+    args = node.args
+    if batched and node.prim not in BATCHABLE_VJP:
         grads = _per_slice(node, g)
-    elif prim in VJP_ALL:
-        grads = VJP_ALL[prim](node.argnums, g, ans, *args, **kwargs)
     else:
-        rules = VJPS.get(prim)
-        if rules is None:
-            raise _missing_rule(prim, "reverse-mode (VJP)")
-        grads = []
-        for i in node.argnums:
-            rule = rules[i] if i < len(rules) else None
-            if rule is None:
-                raise _missing_rule(prim, f"reverse-mode (VJP) for argument {i}")
-            grads.append(rule(g, ans, *args, **kwargs))
+        grads = _rule_grads(node.prim, node.argnums, g, node.ans, args, node.kwargs)
     if _check_nans:
         for pg in grads:
-            _raise_on_nonfinite(prim, "backward", pg, args)
+            _raise_on_nonfinite(node.prim, "backward", pg, args)
     for parent, pg in zip(node.parents, grads, strict=True):
         prev = outgrads.get(parent)
         outgrads[parent] = pg if prev is None else add_cotangents(prev, pg)
 
 
+def _rule_grads(prim, argnums, g, ans, args, kwargs) -> list:
+    """The cotangents of the traced arguments ``argnums`` of one call of ``prim``."""
+    if prim in VJP_ALL:
+        return list(VJP_ALL[prim](argnums, g, ans, *args, **kwargs))
+    rules = VJPS.get(prim)
+    if rules is None:
+        raise _missing_rule(prim, "reverse-mode (VJP)")
+    grads = []
+    for i in argnums:
+        rule = rules[i] if i < len(rules) else None
+        if rule is None:
+            raise _missing_rule(prim, f"reverse-mode (VJP) for argument {i}")
+        grads.append(rule(g, ans, *args, **kwargs))
+    return grads
+
+
 def _per_slice(node: VJPNode, g: Any) -> list:
     """Apply a rule that does not know batch axes to each slice of a batched cotangent."""
     with batch_axes(0):
-        single = VJPNode(node.prim, node.args, node.kwargs, node.ans, node.parents, node.argnums)
-        per_slice = []
-        for k in range(_batch_len(g)):
-            holder: dict = {}
-            _propagate(single, _slice(g, k), holder, batched=False)
-            per_slice.append([holder[p] for p in node.parents])
+        per_slice = [
+            _rule_grads(node.prim, node.argnums, _slice(g, k), node.ans, node.args, node.kwargs)
+            for k in range(_batch_len(g))
+        ]
     return [stack_cotangents([row[j] for row in per_slice]) for j in range(len(node.parents))]
 
 

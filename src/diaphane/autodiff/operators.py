@@ -52,6 +52,7 @@ class _Traced:
     """The result of running a function on boxed inputs in a fresh reverse trace."""
 
     __slots__ = (
+        "aux",
         "in_leaves",
         "in_nodes",
         "in_structure",
@@ -60,12 +61,20 @@ class _Traced:
         "out_values",
     )
 
-    def __init__(self, fun: Callable, primals: tuple) -> None:
+    def __init__(self, fun: Callable, primals: tuple, has_aux: bool = False) -> None:
         trace = new_trace_id()
         self.in_leaves, self.in_structure = flatten(primals)
         self.in_nodes = [VJPNode.leaf(x) for x in self.in_leaves]
         boxes = [new_box(x, trace, n) for x, n in zip(self.in_leaves, self.in_nodes, strict=True)]
         out = fun(*unflatten(self.in_structure, boxes))
+        self.aux = None
+        if has_aux:
+            out, aux = out
+            aux_leaves, aux_structure = flatten(aux)
+            self.aux = unflatten(
+                aux_structure,
+                [v._value if type(v) is Box and v._trace == trace else v for v in aux_leaves],
+            )
         leaves, self.out_structure = flatten(out)
         self.out_boxes = [b if type(b) is Box and b._trace == trace else None for b in leaves]
         self.out_values = [
@@ -157,16 +166,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     >>> pull(np.array([1.0, 1.0]))[0]
     array([ 1., -1.])
     """
-    aux_box: list = []
-    if has_aux:
-        inner = fun
-
-        def fun(*args):
-            out, aux = inner(*args)
-            aux_box.append(aux)
-            return out
-
-    traced = _Traced(fun, primals)
+    traced = _Traced(fun, primals, has_aux)
 
     def vjp_fn(cotangent: Any) -> tuple:
         cts, _ = flatten(cotangent)
@@ -174,14 +174,8 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         return unflatten(traced.in_structure, grads)
 
     if has_aux:
-        return traced.output(), vjp_fn, _strip(aux_box[0])
+        return traced.output(), vjp_fn, traced.aux
     return traced.output(), vjp_fn
-
-
-def _strip(tree: Any) -> Any:
-    """Unbox the values of a finished trace (auxiliary outputs)."""
-    leaves, structure = flatten(tree)
-    return unflatten(structure, [v._value if type(v) is Box else v for v in leaves])
 
 
 def value_and_grad(
@@ -199,16 +193,7 @@ def value_and_grad(
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
         f = _partial(fun, args, kwargs, nums)
-        aux_box: list = []
-        if has_aux:
-            f_main = f
-
-            def f(*chosen):
-                out, aux = f_main(*chosen)
-                aux_box.append(aux)
-                return out
-
-        traced = _Traced(f, tuple(args[i] for i in nums))
+        traced = _Traced(f, tuple(args[i] for i in nums), has_aux)
         (value,) = traced.out_values
         _check_scalar(value, "grad")
         seed = np.ones_like(getval(value))
@@ -217,7 +202,7 @@ def value_and_grad(
         if isinstance(argnums, int):
             grads = grads[0]
         if has_aux:
-            return (value, _strip(aux_box[0])), grads
+            return (value, traced.aux), grads
         return value, grads
 
     return value_and_grad_fun
