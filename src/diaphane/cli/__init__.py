@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from diaphane import __version__
 
 # Modules under diaphane.cli that define register(subparsers).
-SUBCOMMAND_MODULES = ("graph", "check")
+SUBCOMMAND_MODULES = ("check", "graph", "ngram")
 
 
 class UsageError(Exception):

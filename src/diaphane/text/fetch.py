@@ -1,0 +1,124 @@
+"""Finding corpus archives: the data folder, the user cache, or a verified download.
+
+Entry point: :func:`find_archive`. Archives are looked up as
+``$DIAPHANE_DATA/nltk/<name>.zip``, then in the cache (``$DIAPHANE_HOME``, else
+``$XDG_CACHE_HOME/diaphane``, else ``~/.cache/diaphane``), and only then downloaded
+from the nltk_data repository, checked against :data:`KNOWN_SHA256` and written
+atomically. ``DIAPHANE_OFFLINE=1`` forbids the download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+log = logging.getLogger(__name__)
+
+NLTK_URL = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/{name}.zip"
+
+# From shared/data/nltk/SHA256SUMS: the archives as published in nltk_data.
+KNOWN_SHA256 = {
+    "brown": "9b275f9b3b95d7bd66ccfb7cd259f445a13bbe5d1f4107aba09fd3e8364bafa6",
+    "inaugural": "7c5fb5793e31fbeae12bf1aa0ffda5336468f07cedb50654c6d31ca384e2046b",
+    "movie_reviews": "a41211ae685019137410268134db6a1a14428c89b671eb83056151a878539008",
+}
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A corpus archive is not on this machine and may not be downloaded."""
+
+
+class ChecksumError(ValueError):
+    """A downloaded file does not match its published checksum."""
+
+
+def cache_dir() -> Path:
+    """``$DIAPHANE_HOME``, else ``$XDG_CACHE_HOME/diaphane``, else ``~/.cache/diaphane``."""
+    if home := os.environ.get("DIAPHANE_HOME"):
+        return Path(home)
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "diaphane"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_archive(name: str) -> Path:
+    """Path of the NLTK-format archive ``<name>.zip``, downloading it if allowed."""
+    filename = f"{name}.zip"
+    if data := os.environ.get("DIAPHANE_DATA"):
+        candidate = Path(data) / "nltk" / filename
+        if candidate.is_file():
+            return candidate
+    cached = cache_dir() / "nltk" / filename
+    if cached.is_file():
+        return cached
+    if os.environ.get("DIAPHANE_OFFLINE", "") not in ("", "0"):
+        raise DataNotFoundError(
+            f"corpus archive {filename} is not in DIAPHANE_DATA/nltk"
+            f" ({os.environ.get('DIAPHANE_DATA', 'unset')})"
+            f" nor in the cache ({cached.parent}) and DIAPHANE_OFFLINE=1 forbids downloading it;"
+            f" set DIAPHANE_DATA to a folder holding nltk/{filename}."
+        )
+    download(NLTK_URL.format(name=name), cached, KNOWN_SHA256.get(name))
+    return cached
+
+
+def download(
+    url: str, dest: Path, sha256: str | None, fetch: Callable[[str], BinaryIO] | None = None
+) -> Path:
+    """Download ``url`` to ``dest`` atomically, verifying ``sha256`` when given."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    log.info("downloading %s", url)
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, (fetch or urllib.request.urlopen)(url) as response:
+            total = int(getattr(response, "headers", {}).get("Content-Length") or 0)
+            for chunk in _progress(_chunks(response), total, dest.name):
+                digest.update(chunk)
+                out.write(chunk)
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise ChecksumError(
+                f"{url} has sha256 {digest.hexdigest()}, expected {sha256}; the download is corrupt"
+                " or the file changed upstream. Nothing was written."
+            )
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dest
+
+
+def _chunks(stream: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:
+    while chunk := stream.read(size):
+        yield chunk
+
+
+def _progress(chunks: Iterator[bytes], total: int, label: str) -> Iterator[bytes]:
+    """Pass chunks through, drawing a progress bar on stderr when it is a terminal."""
+    show = sys.stderr.isatty()
+    done = 0
+    for chunk in chunks:
+        done += len(chunk)
+        if show:
+            frac = done / total if total else 0.0
+            bar = "#" * int(30 * frac)
+            sys.stderr.write(f"\r{label} [{bar:<30}] {done / 1e6:.1f}/{total / 1e6:.1f} MB")
+            sys.stderr.flush()
+        yield chunk
+    if show:
+        sys.stderr.write("\n")
