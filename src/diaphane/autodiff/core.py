@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from diaphane.autodiff.sparse import SparseRows, densify
+
 __all__ = [
     "Box",
     "DiaphaneError",
@@ -259,7 +261,7 @@ def _apply(prim: Callable, args: tuple, kwargs: dict, raw: Callable | None = Non
         kwargs = _NO_KWARGS  # one shared empty dict keeps each node small
     if type(parents[0]) is VJPNode:
         return Box(ans, VJPNode(prim, argvals, kwargs, ans, parents, argnums), top)
-    return Box(ans, JVPNode(_push_tangents(prim, argvals, kwargs, ans, parents, argnums)), top)
+    return Box(ans, JVPNode(_push_tangents(prim, argvals, kwargs, ans, parents, argnums, top)), top)
 
 
 def _unbox_top(args: tuple) -> tuple:
@@ -279,17 +281,24 @@ def _unbox_top(args: tuple) -> tuple:
     return tuple(argvals), tuple(parents), tuple(argnums), top
 
 
-def _push_tangents(prim, argvals, kwargs, ans, parents, argnums):
+def _push_tangents(prim, argvals, kwargs, ans, parents, argnums, trace):
     tangents = [p.tangent for p in parents]
-    if BATCH.ndim and prim not in BATCHABLE_JVP:
-        with batch_axes(0):
-            slices = [
-                _tangent_of(prim, argvals, kwargs, ans, [_slice(t, k) for t in tangents], argnums)
-                for k in range(_batch_len(tangents[0]))
-            ]
-        tangent = stack_cotangents(slices)
-    else:
-        tangent = _tangent_of(prim, argvals, kwargs, ans, tangents, argnums)
+    nb = TRACE_BATCH.get(trace, 0)
+    old, BATCH.ndim = BATCH.ndim, nb  # rules see the batch axes of this trace's tangents only
+    try:
+        if nb and prim not in BATCHABLE_JVP:
+            with batch_axes(0):
+                slices = [
+                    _tangent_of(
+                        prim, argvals, kwargs, ans, [_slice(t, k) for t in tangents], argnums
+                    )
+                    for k in range(_batch_len(tangents[0]))
+                ]
+            tangent = stack_cotangents(slices)
+        else:
+            tangent = _tangent_of(prim, argvals, kwargs, ans, tangents, argnums)
+    finally:
+        BATCH.ndim = old
     if _check_nans:
         _raise_on_nonfinite(prim, "forward-mode tangent", tangent, argvals)
     return tangent
@@ -398,6 +407,14 @@ def backward(
     pass has gone past it. With ``batched`` the cotangents carry one leading
     batch axis; rules not marked batchable are applied slice by slice.
     """
+    old, BATCH.ndim = BATCH.ndim, (1 if batched else 0)
+    try:
+        return _reverse_pass(ends, keep_graph, batched)
+    finally:
+        BATCH.ndim = old
+
+
+def _reverse_pass(ends: list, keep_graph: bool, batched: bool) -> dict:
     outgrads: dict[Any, Any] = {}
     for node, g in ends:
         outgrads[node] = add_cotangents(outgrads[node], g) if node in outgrads else g
@@ -416,6 +433,8 @@ def backward(
             continue
         parents = node.parents
         if g is not None:
+            if type(g) is SparseRows or type(g) is tuple:
+                g = densify(g)  # only leaves (the tables) take sparse rows
             rules = VJPS.get(prim) if simple else None
             rule = None
             if rules is not None and len(parents) == 1:
@@ -522,6 +541,7 @@ class _Batch:
 
 
 BATCH = _Batch()
+TRACE_BATCH: dict[int, int] = {}  # forward trace id -> leading batch axes on its tangents
 
 
 @contextlib.contextmanager

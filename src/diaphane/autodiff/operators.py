@@ -13,13 +13,12 @@ from typing import Any
 import numpy as np
 
 from diaphane.autodiff.core import (
-    BATCH,
+    TRACE_BATCH,
     Box,
     DiaphaneError,
     JVPNode,
     VJPNode,
     backward,
-    batch_axes,
     defjvp_all,
     defvjp_all,
     getval,
@@ -259,18 +258,29 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]
     >>> jvp(dnp.sin, (np.array([0.0]),), (np.array([2.0]),))
     (array([0.]), array([2.]))
     """
+    return _jvp(fun, primals, tangents, 0)
+
+
+def _jvp(fun: Callable, primals: Sequence, tangents: Sequence, batch_ndim: int) -> tuple[Any, Any]:
+    """Forward mode where every tangent carries ``batch_ndim`` leading batch axes."""
     trace = new_trace_id()
     leaves, structure = flatten(tuple(primals))
     tleaves, _ = flatten(tuple(tangents))
     if len(tleaves) != len(leaves):
         raise DiaphaneError("jvp needs one tangent per primal, in a tree of the same structure.")
-    boxes = [
-        new_box(x, trace, JVPNode(_match_dtype(t, x))) for x, t in zip(leaves, tleaves, strict=True)
-    ]
-    out = fun(*unflatten(structure, boxes))
+    if batch_ndim:
+        TRACE_BATCH[trace] = batch_ndim
+    try:
+        boxes = [
+            new_box(x, trace, JVPNode(_match_dtype(t, x)))
+            for x, t in zip(leaves, tleaves, strict=True)
+        ]
+        out = fun(*unflatten(structure, boxes))
+    finally:
+        TRACE_BATCH.pop(trace, None)
     out_leaves, out_structure = flatten(out)
     values, out_tangents = [], []
-    batch_shape = np.shape(tleaves[0])[: BATCH.ndim] if tleaves else ()
+    batch_shape = np.shape(getval(tleaves[0]))[:batch_ndim] if tleaves else ()
     for b in out_leaves:
         if type(b) is Box and b._trace == trace:
             values.append(b._value)
@@ -336,8 +346,7 @@ def _jac_rev(f: Callable, chosen: tuple, batched: bool) -> list:
     out_shape = np.shape(out)
     seeds = _eye_like(out)
     if batched:
-        with batch_axes(1):
-            rows = traced.pull([seeds], keep_graph=False, batched=True)
+        rows = traced.pull([seeds], keep_graph=False, batched=True)
     else:
         per_row = [traced.pull([s], keep_graph=True) for s in seeds]
         rows = [_stack([r[j] for r in per_row]) for j in range(len(chosen))]
@@ -355,13 +364,9 @@ def _jac_fwd(f: Callable, chosen: tuple, batched: bool) -> list:
             def only_j(xj):
                 return f(*chosen[:j], xj, *chosen[j + 1 :])
 
-            return jvp(only_j, (x,), (t,))[1]
+            return _jvp(only_j, (x,), (t,), 1 if batched else 0)[1]
 
-        if batched:
-            with batch_axes(1):
-                cols = push(seeds)
-        else:
-            cols = _stack([push(s) for s in seeds])
+        cols = push(seeds) if batched else _stack([push(s) for s in seeds])
         out_shape = np.shape(getval(cols))[1:]
         jacs.append(_reshape(_moveaxis(cols, 0, -1), out_shape + np.shape(getval(x))))
     return jacs

@@ -36,5 +36,8 @@ from diaphane.numpy._reductions import *  # noqa: F403
 from diaphane.numpy._shape import *  # noqa: F403
 
 # isort: split
+from diaphane.numpy import fft, linalg  # noqa: F401
+
+# isort: split
 # Last, once every name above exists: give traced values their array methods.
 from diaphane.numpy import _box_methods  # noqa: F401

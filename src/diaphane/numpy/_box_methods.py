@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import diaphane.numpy as dnp
-from diaphane.autodiff.core import VJPS, Box, _apply
+from diaphane.autodiff.core import VJPS, Box, DiaphaneError, _apply
 
 _NO_KWARGS: dict = {}
 
@@ -18,6 +18,15 @@ def _setitem(self: Box, index, value) -> None:
         self._value, self._node, self._trace = new._value, new._node, new._trace
     else:
         self._value = new
+
+
+def _drops_gradient(kind: str):
+    # float(x) would silently cut x out of the graph (NumPy calls it for `plain[i] = x`).
+    raise DiaphaneError(
+        f"{kind}() of a traced value would drop its gradient. Inside differentiated code keep "
+        "it as an array (write into arrays with x = dnp.index_update(x, idx, v)); to log it, "
+        "use diaphane.autodiff.getval(x)."
+    )
 
 
 def _iter(self: Box):
@@ -62,9 +71,9 @@ _METHODS = {
     "__setitem__": _setitem,
     "__len__": lambda self: len(self._value),
     "__iter__": _iter,
-    "__float__": lambda self: float(self._value),
+    "__float__": lambda self: _drops_gradient("float"),
     "__int__": lambda self: int(self._value),
-    "__complex__": lambda self: complex(self._value),
+    "__complex__": lambda self: _drops_gradient("complex"),
     "__index__": lambda self: int(self._value),
 }
 

@@ -1,75 +1,424 @@
-"""Elementwise primitives: unary math, binary arithmetic with broadcasting, comparisons.
+"""Elementwise primitives: unary math and binary arithmetic with broadcasting.
 
 Holomorphic unary functions share one derivative table: both the VJP and the JVP
 multiply by ``f'(x)`` (cotangents pair with tangents bilinearly, as in autograd
-and JAX, so no conjugates appear). Every rule here accepts leading batch axes.
+and JAX, so no conjugates appear). Functions that are not holomorphic on complex
+inputs (``abs``, ``real``, ``imag``, ``conj``, ``angle``, ``sign``) have rules of
+their own. Broadcasting functions are registered from their partial derivatives
+with :func:`defpartials`. Every rule here accepts leading batch axes.
+
+Choices where the derivative does not exist:
+
+- ``abs``, ``fabs`` and ``hypot`` take the subgradient 0 at 0 (not NaN).
+- ``maximum``, ``minimum``, ``fmax``, ``fmin``: on ties the gradient is split
+  evenly between the two arguments (autograd's behaviour; JAX does the same), so
+  ``maximum(x, x)`` still has derivative 1 with respect to ``x``.
+- ``sign``, ``floor``, ``ceil``, ``round``, ``rint``, ``trunc``, ``fix`` are
+  primitives with zero derivatives, so code using them stays differentiable.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from diaphane.autodiff.core import defjvp, defvjp, primitive
-from diaphane.numpy._util import align_tangent, broadcast_tangent, unbroadcast
+from diaphane.autodiff.core import Box, defjvp, defvjp, getval, primitive
+from diaphane.numpy._indexing import where
+from diaphane.numpy._util import align_tangent, broadcast_tangent, dtype_of, unbroadcast
+
+__all__ = [
+    "abs",
+    "absolute",
+    "add",
+    "angle",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "around",
+    "cbrt",
+    "ceil",
+    "conj",
+    "conjugate",
+    "copysign",
+    "cos",
+    "cosh",
+    "deg2rad",
+    "degrees",
+    "divide",
+    "exp",
+    "exp2",
+    "expm1",
+    "fabs",
+    "fix",
+    "float_power",
+    "floor",
+    "fmax",
+    "fmin",
+    "fmod",
+    "hypot",
+    "imag",
+    "ldexp",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "logaddexp",
+    "logaddexp2",
+    "maximum",
+    "minimum",
+    "mod",
+    "multiply",
+    "nan_to_num",
+    "negative",
+    "positive",
+    "power",
+    "rad2deg",
+    "radians",
+    "real",
+    "reciprocal",
+    "remainder",
+    "rint",
+    "round",
+    "sign",
+    "sin",
+    "sinc",
+    "sinh",
+    "sqrt",
+    "square",
+    "subtract",
+    "tan",
+    "tanh",
+    "true_divide",
+    "trunc",
+]
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_DEG = 180.0 / math.pi  # degrees per radian
 
 # ----------------------------------------------------------------------------- primitives
 
+absolute = primitive(np.absolute)
+abs = absolute
+fabs = primitive(np.fabs)
+sign = primitive(np.sign)
+floor = primitive(np.floor)
+ceil = primitive(np.ceil)
+round = primitive(np.round)
+around = round
+rint = primitive(np.rint)
+trunc = primitive(np.trunc)
+fix = primitive(np.fix)
+exp = primitive(np.exp)
+exp2 = primitive(np.exp2)
+expm1 = primitive(np.expm1)
+log = primitive(np.log)
+log2 = primitive(np.log2)
+log10 = primitive(np.log10)
+log1p = primitive(np.log1p)
+sqrt = primitive(np.sqrt)
+cbrt = primitive(np.cbrt)
+square = primitive(np.square)
+reciprocal = primitive(np.reciprocal)
 sin = primitive(np.sin)
 cos = primitive(np.cos)
+tan = primitive(np.tan)
+arcsin = primitive(np.arcsin)
+arccos = primitive(np.arccos)
+arctan = primitive(np.arctan)
+sinh = primitive(np.sinh)
+cosh = primitive(np.cosh)
 tanh = primitive(np.tanh)
-exp = primitive(np.exp)
-log = primitive(np.log)
+arcsinh = primitive(np.arcsinh)
+arccosh = primitive(np.arccosh)
+arctanh = primitive(np.arctanh)
+sinc = primitive(np.sinc)
+deg2rad = primitive(np.deg2rad)
+radians = primitive(np.radians)
+rad2deg = primitive(np.rad2deg)
+degrees = primitive(np.degrees)
+real = primitive(np.real)
+imag = primitive(np.imag)
+conj = primitive(np.conj)
+conjugate = conj
+angle = primitive(np.angle)
+positive = primitive(np.positive)
 negative = primitive(np.negative)
+nan_to_num = primitive(np.nan_to_num)
+
 add = primitive(np.add)
 subtract = primitive(np.subtract)
 multiply = primitive(np.multiply)
 divide = primitive(np.divide)
 true_divide = divide
 power = primitive(np.power)
+float_power = primitive(np.float_power)
+maximum = primitive(np.maximum)
+minimum = primitive(np.minimum)
+fmax = primitive(np.fmax)
+fmin = primitive(np.fmin)
+logaddexp = primitive(np.logaddexp)
+logaddexp2 = primitive(np.logaddexp2)
+arctan2 = primitive(np.arctan2)
+hypot = primitive(np.hypot)
+remainder = primitive(np.remainder)
+mod = remainder
+fmod = primitive(np.fmod)
+copysign = primitive(np.copysign)
+ldexp = primitive(np.ldexp)
 
 
-# ----------------------------------------------------------------------------- unary derivative table
+# ----------------------------------------------------------------------------- helpers
+
+
+def _weak(d):
+    """A plain 0-d derivative as a Python scalar.
+
+    NumPy scalars and 0-d arrays promote float32 to float64; Python scalars do not,
+    so a derivative computed from a scalar argument must not stay a NumPy scalar.
+    """
+    if type(d) is not Box and isinstance(d, np.ndarray | np.generic) and d.ndim == 0:
+        return d.item()
+    return d
+
+
+def _replace_zero(v, fill):
+    """``v`` with its zeros replaced by ``fill`` (Python scalars stay Python scalars)."""
+    if isinstance(v, int | float | complex):
+        return fill if v == 0 else v
+    return where(v == 0, fill, v)
+
+
+def _mask(cond, like):
+    """A constant 0/1 (or 0/½/1) array in the floating dtype of ``like``."""
+    dtype = dtype_of(like)
+    return _weak(np.asarray(cond).astype(dtype if dtype.kind in "fc" else float))
+
+
+def _is_complex(x) -> bool:
+    return dtype_of(x).kind == "c"
+
+
+def _zero(g, ans, *args, **kwargs):
+    """The rule of a piecewise-constant function: a zero shaped like ``g`` (batch axes kept)."""
+    return np.zeros_like(getval(g))
+
+
+# ----------------------------------------------------------------------------- unary derivatives
 
 
 def defderiv(prim, deriv) -> None:
     """Register ``g * deriv(ans, x)`` as both the VJP and the JVP of a unary primitive."""
-    defvjp(prim, lambda g, ans, x: g * deriv(ans, x), batchable=True)
-    defjvp(prim, lambda t, ans, x: t * deriv(ans, x), batchable=True)
+    defvjp(prim, lambda g, ans, x, **kw: g * _weak(deriv(ans, x)), batchable=True)
+    defjvp(prim, lambda t, ans, x, **kw: t * _weak(deriv(ans, x)), batchable=True)
+
+
+def _sinc_deriv(ans, x):
+    # (cos(pi x) - sinc x) / x cancels badly near 0, where its Taylor series takes over.
+    small = np.abs(getval(x)) < 0.05
+    safe = where(small, 1.0, x)
+    u = (math.pi * x) ** 2
+    series = (math.pi**2 * x) * (-1 / 3 + u * (1 / 30 + u * (-1 / 840 + u / 45360)))
+    return where(small, series, (cos(math.pi * safe) - ans) / safe)
 
 
 # fmt: off
-defderiv(sin,      lambda ans, x: cos(x))
-defderiv(cos,      lambda ans, x: -sin(x))
-defderiv(tanh,     lambda ans, x: 1.0 - ans * ans)
-defderiv(exp,      lambda ans, x: ans)
-defderiv(log,      lambda ans, x: 1.0 / x)
-defderiv(negative, lambda ans, x: -1.0)
+defderiv(exp,        lambda ans, x: ans)
+defderiv(exp2,       lambda ans, x: ans * _LN2)
+defderiv(expm1,      lambda ans, x: ans + 1.0)
+defderiv(log,        lambda ans, x: 1.0 / x)
+defderiv(log2,       lambda ans, x: 1.0 / (x * _LN2))
+defderiv(log10,      lambda ans, x: 1.0 / (x * _LN10))
+defderiv(log1p,      lambda ans, x: 1.0 / (x + 1.0))
+defderiv(sqrt,       lambda ans, x: 0.5 / ans)
+defderiv(cbrt,       lambda ans, x: 1.0 / (3.0 * ans * ans))
+defderiv(square,     lambda ans, x: 2.0 * x)
+defderiv(reciprocal, lambda ans, x: -ans * ans)
+defderiv(sin,        lambda ans, x: cos(x))
+defderiv(cos,        lambda ans, x: -sin(x))
+defderiv(tan,        lambda ans, x: 1.0 + ans * ans)
+defderiv(arcsin,     lambda ans, x: 1.0 / sqrt(1.0 - x * x))
+defderiv(arccos,     lambda ans, x: -1.0 / sqrt(1.0 - x * x))
+defderiv(arctan,     lambda ans, x: 1.0 / (1.0 + x * x))
+defderiv(sinh,       lambda ans, x: cosh(x))
+defderiv(cosh,       lambda ans, x: sinh(x))
+defderiv(tanh,       lambda ans, x: 1.0 - ans * ans)
+defderiv(arcsinh,    lambda ans, x: 1.0 / sqrt(x * x + 1.0))
+# The product keeps arccosh's branch cut for complex x; 1/sqrt(x*x - 1) would not.
+defderiv(arccosh,    lambda ans, x: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)))
+defderiv(arctanh,    lambda ans, x: 1.0 / (1.0 - x * x))
+defderiv(sinc,       _sinc_deriv)
+defderiv(fabs,       lambda ans, x: sign(x))
+# fmt: on
+
+# Linear functions: the rule is the function itself.
+for _prim in (deg2rad, radians, rad2deg, degrees, positive, negative, conj):
+    defvjp(_prim, lambda g, ans, x, _p=_prim: _p(g), batchable=True)
+    defjvp(_prim, lambda t, ans, x, _p=_prim: _p(t), batchable=True)
+
+for _prim in (floor, ceil, round, rint, trunc, fix):
+    defvjp(_prim, _zero, batchable=True)
+    defjvp(_prim, _zero, batchable=True)
+
+
+# ----------------------------------------------------------------------------- non-holomorphic
+
+
+def _abs_vjp(g, ans, x):
+    if _is_complex(x):
+        return g * conj(x) / _replace_zero(ans, 1.0)
+    return g * sign(x)
+
+
+def _abs_jvp(t, ans, x):
+    if _is_complex(x):
+        return real(t * conj(x)) / _replace_zero(ans, 1.0)
+    return t * sign(x)
+
+
+def _sign_vjp(g, ans, x):
+    # Complex sign is x / |x|: d = (dx - s Re(conj(s) dx)) / |x|, taken as 0 at 0.
+    if not _is_complex(x):
+        return _zero(g, ans)
+    r = _replace_zero(absolute(x), 1.0)
+    return (g - real(g * ans) * conj(ans)) / r * _mask(getval(ans) != 0, x)
+
+
+def _sign_jvp(t, ans, x):
+    if not _is_complex(x):
+        return _zero(t, ans)
+    r = _replace_zero(absolute(x), 1.0)
+    return (t - ans * real(conj(ans) * t)) / r * _mask(getval(ans) != 0, x)
+
+
+def _angle_scale(deg):
+    return _DEG if deg else 1.0
+
+
+def _angle_vjp(g, ans, x, deg=False):
+    # d angle = Im(conj(x) dx) / |x|^2 = Re(-1j conj(x) dx) / |x|^2.
+    if not _is_complex(x):
+        return _zero(g, ans)
+    return g * (-1j * _angle_scale(deg)) * conj(x) / _replace_zero(real(x * conj(x)), 1.0)
+
+
+def _angle_jvp(t, ans, x, deg=False):
+    if not _is_complex(x):
+        return _zero(t, ans)
+    return imag(conj(x) * t) * _angle_scale(deg) / _replace_zero(real(x * conj(x)), 1.0)
+
+
+def _finite_only(g, ans, x, *args, **kwargs):
+    return where(np.isfinite(getval(x)), g, 0.0)
+
+
+# fmt: off
+defvjp(absolute,   _abs_vjp,                                        batchable=True)
+defjvp(absolute,   _abs_jvp,                                        batchable=True)
+defvjp(sign,       _sign_vjp,                                       batchable=True)
+defjvp(sign,       _sign_jvp,                                       batchable=True)
+defvjp(angle,      _angle_vjp,                                      batchable=True)
+defjvp(angle,      _angle_jvp,                                      batchable=True)
+defvjp(real,       lambda g, ans, x: g,                             batchable=True)
+defjvp(real,       lambda t, ans, x: real(t),                       batchable=True)
+defvjp(imag,       lambda g, ans, x: -1j * g if _is_complex(x) else _zero(g, ans),
+                                                                    batchable=True)
+defjvp(imag,       lambda t, ans, x: imag(t),                       batchable=True)
+defvjp(nan_to_num, _finite_only,                                    batchable=True)
+defjvp(nan_to_num, _finite_only,                                    batchable=True)
 # fmt: on
 
 
-# ----------------------------------------------------------------------------- binary arithmetic
+# ----------------------------------------------------------------------------- broadcasting
+
+
+def _vjp_rule(i, partial):
+    if partial is None:
+        return None
+    return lambda g, ans, *args, **kw: unbroadcast(g * _weak(partial(ans, *args)), args[i])
+
+
+def _jvp_rule(partial):
+    if partial is None:
+        return None
+    return lambda t, ans, *args, **kw: broadcast_tangent(
+        align_tangent(t, ans) * _weak(partial(ans, *args)), ans
+    )
+
+
+def defpartials(prim, *partials) -> None:
+    """Register a broadcasting primitive from its partial derivatives ``d(ans, *args)``,
+    one per positional argument (``None`` for an argument without a derivative)."""
+    defvjp(prim, *(_vjp_rule(i, d) for i, d in enumerate(partials)), batchable=True)
+    defjvp(prim, *(_jvp_rule(d) for d in partials), batchable=True)
 
 
 def defbinary(prim, dx, dy) -> None:
-    """Register a broadcasting binary primitive from its partial derivatives
-    ``dx(ans, x, y)`` and ``dy(ans, x, y)``."""
-    defvjp(
-        prim,
-        lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x),
-        lambda g, ans, x, y: unbroadcast(g * dy(ans, x, y), y),
-        batchable=True,
-    )
-    defjvp(
-        prim,
-        lambda t, ans, x, y: broadcast_tangent(align_tangent(t, ans) * dx(ans, x, y), ans),
-        lambda t, ans, x, y: broadcast_tangent(align_tangent(t, ans) * dy(ans, x, y), ans),
-        batchable=True,
-    )
+    """Register a broadcasting binary primitive from ``dx(ans, x, y)`` and ``dy(ans, x, y)``."""
+    defpartials(prim, dx, dy)
+
+
+def _power_dx(ans, x, y):
+    # y x**(y-1); where y == 0 the exponent 0 stands in, avoiding 0 * 0**-1 (x**0 is constant).
+    return y * power(x, _replace_zero(y, 1.0) - 1.0)
+
+
+def _power_dy(ans, x, y):
+    # d/dy x**y = x**y log x; where x == 0 the limit is 0 (for y > 0), and log 1 gives it.
+    return ans * _weak(log(_replace_zero(x, 1.0)))
+
+
+def _balanced(x, ans, y):
+    """1 where ``x`` was chosen, 1/2 on ties, 0 elsewhere: ties split the gradient."""
+    xv, av, yv = getval(x), getval(ans), getval(y)
+    return _mask((xv == av) / (1.0 + (xv == yv)), ans)
+
+
+def _chosen_x(ans, x, y):
+    return _balanced(x, ans, y)
+
+
+def _chosen_y(ans, x, y):
+    return _balanced(y, ans, x)
+
+
+def _ratio(x, y):
+    """x / y, taken as 0 where y == 0."""
+    return x / _replace_zero(y, 1.0)
+
+
+def _copysign_dx(ans, x, y):
+    return _mask(np.copysign(1.0, getval(x)) * np.copysign(1.0, getval(y)), ans)
+
+
+def _quotient(rounding):
+    """Partial of a remainder in its divisor: minus the rounded quotient (a constant)."""
+    return lambda ans, x, y: -_mask(rounding(getval(x) / getval(y)), ans)
 
 
 # fmt: off
-defbinary(multiply, lambda ans, x, y: y,           lambda ans, x, y: x)
-defbinary(divide,   lambda ans, x, y: 1.0 / y,     lambda ans, x, y: -ans / y)
+defbinary(multiply,    lambda ans, x, y: y,                lambda ans, x, y: x)
+defbinary(divide,      lambda ans, x, y: 1.0 / y,          lambda ans, x, y: -ans / y)
+defbinary(power,       _power_dx,                          _power_dy)
+defbinary(float_power, lambda ans, x, y: y * float_power(x, y - 1.0),
+                       lambda ans, x, y: ans * log(x))
+defbinary(maximum,     _chosen_x,                          _chosen_y)
+defbinary(minimum,     _chosen_x,                          _chosen_y)
+defbinary(fmax,        _chosen_x,                          _chosen_y)
+defbinary(fmin,        _chosen_x,                          _chosen_y)
+defbinary(logaddexp,   lambda ans, x, y: exp(x - ans),     lambda ans, x, y: exp(y - ans))
+defbinary(logaddexp2,  lambda ans, x, y: exp2(x - ans),    lambda ans, x, y: exp2(y - ans))
+defbinary(arctan2,     lambda ans, x, y: y / (x * x + y * y),
+                       lambda ans, x, y: -x / (x * x + y * y))
+defbinary(hypot,       lambda ans, x, y: _ratio(x, ans),   lambda ans, x, y: _ratio(y, ans))
+defbinary(remainder,   lambda ans, x, y: 1.0,              _quotient(np.floor))
+defbinary(fmod,        lambda ans, x, y: 1.0,              _quotient(np.trunc))
+defbinary(copysign,    _copysign_dx,                       lambda ans, x, y: 0.0)
 # fmt: on
 
 # add and subtract need no multiplication by one.
@@ -85,33 +434,9 @@ defvjp(subtract,
 defjvp(subtract,
        lambda t, ans, x, y: broadcast_tangent(t, ans),
        lambda t, ans, x, y: broadcast_tangent(-t, ans), batchable=True)  # fmt: skip
-
-
-def _power_dx(ans, x, y):
-    return y * power(x, y - 1)
-
-
-def _power_dy(ans, x, y):
-    # d/dy x**y = x**y log x; where x == 0 the limit is 0 (for y > 0).
-    safe = where(x == 0, 1.0, x)
-    return where(x == 0, 0.0, ans * log(safe))
-
-
-defbinary(power, _power_dx, _power_dy)
-
-from diaphane.numpy._indexing import where  # noqa: E402  (where is defined with the indexing rules)
-
-__all__ = [
-    "add",
-    "cos",
-    "divide",
-    "exp",
-    "log",
-    "multiply",
-    "negative",
-    "power",
-    "sin",
-    "subtract",
-    "tanh",
-    "true_divide",
-]
+# ldexp(x, i) = x * 2**i is linear in x; the integer exponent has no derivative.
+defvjp(ldexp,
+       lambda g, ans, x, i: unbroadcast(ldexp(g, i), x), None, batchable=True)  # fmt: skip
+defjvp(ldexp,
+       lambda t, ans, x, i: broadcast_tangent(ldexp(align_tangent(t, ans), i), ans), None,
+       batchable=True)  # fmt: skip
