@@ -59,11 +59,15 @@ def _fd(fun: Callable, args: tuple, v: Any, eps: float) -> Any:
     return tree_map(lambda p, m: (np.asarray(p) - np.asarray(m)) / (2 * eps), plus, minus)
 
 
-def _close(name: str, ours: Any, numeric: Any, rtol: float, atol: float) -> None:
+def _close(name: str, ours: Any, numeric: Any, rtol: float, atol: float, worst: dict) -> None:
     lo, _ = flatten(ours)
     ln, _ = flatten(numeric)
+    mode = "fwd" if name.startswith("forward") else "rev"
     for a, b in zip(lo, ln, strict=True):
         a, b = np.asarray(a), np.asarray(b)
+        if a.shape == b.shape and a.size:
+            scale = max(float(np.max(np.abs(b))), np.finfo(float).tiny)
+            worst[mode] = max(worst.get(mode, 0.0), float(np.max(np.abs(a - b))) / scale)
         if a.shape != b.shape or not np.allclose(a, b, rtol=rtol, atol=atol):
             raise AssertionError(
                 f"{name} derivative disagrees with finite differences:\n"
@@ -105,7 +109,8 @@ def check_grads(
     rtol: float = 1e-5,
     atol: float = 1e-6,
     seed: int = 0,
-) -> None:
+    errors: dict[str, float] | None = None,
+) -> dict[str, float]:
     """Assert that ``fun``'s derivatives at ``args`` match central finite differences.
 
     For each mode, a random direction ``v`` (and for reverse mode a random
@@ -114,36 +119,43 @@ def check_grads(
     functions themselves are checked, recursively. Single-precision inputs are
     checked in double precision, and their derivatives must stay single.
 
+    Returns the largest relative error seen in each mode, e.g. ``{"fwd": 2e-10, "rev": 3e-10}``;
+    pass a dict as ``errors`` to have it filled even when the check fails.
+
     >>> import numpy as np, diaphane.numpy as dnp
-    >>> check_grads(lambda x: dnp.sin(x) * x, np.array([0.3, 1.2]))
+    >>> errors = check_grads(lambda x: dnp.sin(x) * x, np.array([0.3, 1.2]))
+    >>> sorted(errors), errors["rev"] < 1e-8
+    (['fwd', 'rev'], True)
     """
     rng = np.random.default_rng(seed)
     if _has_low_precision(args):
         _dtype_check(fun, args, modes, rng)
         args = _upcast(args)
-    _check(fun, tuple(args), tuple(modes), order, eps, rtol, atol, rng)
+    worst: dict[str, float] = {} if errors is None else errors
+    _check(fun, tuple(args), tuple(modes), order, eps, rtol, atol, rng, worst)
+    return worst
 
 
-def _check(fun, args, modes, order, eps, rtol, atol, rng) -> None:
+def _check(fun, args, modes, order, eps, rtol, atol, rng, worst) -> None:
     v = tree_map(lambda x: _random_like(x, rng), args)
     numeric = _fd(fun, args, v, eps)
     if "fwd" in modes:
         _, ours = jvp(fun, args, v)
-        _close("forward-mode", ours, numeric, rtol, atol)
+        _close("forward-mode", ours, numeric, rtol, atol, worst)
         if order > 1:
 
             def push(*a):
                 return jvp(fun, a, v)[1]
 
-            _check(push, args, modes, order - 1, eps, rtol, atol, rng)
+            _check(push, args, modes, order - 1, eps, rtol, atol, rng, worst)
     if "rev" in modes:
         out = fun(*args)
         u = tree_map(lambda o: _random_like(o, rng), out)
         _, pull = vjp(fun, *args)
-        _close("reverse-mode", _inner(pull(u), v), _inner(u, numeric), rtol, atol)
+        _close("reverse-mode", _inner(pull(u), v), _inner(u, numeric), rtol, atol, worst)
         if order > 1:
 
             def pull_at(*a):
                 return vjp(fun, *a)[1](u)
 
-            _check(pull_at, args, modes, order - 1, eps, rtol, atol, rng)
+            _check(pull_at, args, modes, order - 1, eps, rtol, atol, rng, worst)
