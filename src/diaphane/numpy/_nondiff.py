@@ -18,9 +18,11 @@ NONDIFF_NAMES = (
     "empty_like full_like tri indices meshgrid "
     # comparisons and predicates
     "equal not_equal less less_equal greater greater_equal isnan isinf isfinite isclose "
-    "allclose array_equal logical_and logical_or logical_not logical_xor all any "
+    "allclose array_equal array_equiv logical_and logical_or logical_not logical_xor all any "
+    "isneginf isposinf iscomplex isreal signbit "
     # integer results
-    "argmax argmin argsort nonzero flatnonzero searchsorted count_nonzero bincount "
+    "argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted "
+    "count_nonzero bincount "
     "histogram digitize unique floor_divide"
 ).split()
 
