@@ -157,12 +157,14 @@ def defvjp(prim: Callable, *rules: Callable | None, batchable: bool = False) -> 
         BATCHABLE_VJP.add(prim)
 
 
-def defvjp_all(prim: Callable, rule: Callable) -> None:
+def defvjp_all(prim: Callable, rule: Callable, batchable: bool = False) -> None:
     """Register one rule ``rule(argnums, g, ans, *args, **kwargs) -> grads`` for all arguments.
 
     Use it when the gradients share work (a re-run forward pass, a factorisation).
     """
     VJP_ALL[prim] = rule
+    if batchable:
+        BATCHABLE_VJP.add(prim)
 
 
 def defjvp(prim: Callable, *rules: Callable | None, batchable: bool = False) -> None:
@@ -172,9 +174,11 @@ def defjvp(prim: Callable, *rules: Callable | None, batchable: bool = False) -> 
         BATCHABLE_JVP.add(prim)
 
 
-def defjvp_all(prim: Callable, rule: Callable) -> None:
+def defjvp_all(prim: Callable, rule: Callable, batchable: bool = False) -> None:
     """Register one rule ``rule(argnums, tangents, ans, *args, **kwargs) -> tangent``."""
     JVP_ALL[prim] = rule
+    if batchable:
+        BATCHABLE_JVP.add(prim)
 
 
 def defjvp_is_linear(prim: Callable, nargs: int = 1, batchable: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Products: matmul, dot, vdot, inner, outer, tensordot, kron, einsum, trace, cov, corrcoef.
+"""Products: matmul, dot, vdot, inner, outer, tensordot, kron, einsum, cov, corrcoef.
 
 Two primitives carry the load. ``matmul`` keeps its own rules because it is the
 hot path (BLAS). Every other product is, or rewrites itself into, one ``einsum``
@@ -29,7 +29,6 @@ __all__ = [
     "matmul",
     "outer",
     "tensordot",
-    "trace",
     "vdot",
 ]
 
@@ -330,16 +329,6 @@ def kron(a, b):
     ra = reshape(a, tuple(v for n in sa for v in (n, 1)))
     rb = reshape(b, tuple(v for n in sb for v in (1, n)))
     return reshape(multiply(ra, rb), tuple(m * n for m, n in zip(sa, sb, strict=True)))
-
-
-def trace(a, offset=0, axis1=0, axis2=1):
-    """``np.trace``: the sum along a diagonal of ``a`` (an einsum with a 0/1 mask)."""
-    shape = _shape(a)
-    axis1, axis2 = axis1 % len(shape), axis2 % len(shape)
-    mask = np.eye(shape[axis1], shape[axis2], k=offset, dtype=np.result_type(getval(a)))
-    labels = tuple(range(len(shape)))
-    out = tuple(i for i in labels if i not in (axis1, axis2))
-    return _einsum((labels, (axis1, axis2)), out, a, mask)
 
 
 # ----------------------------------------------------------------------------- statistics

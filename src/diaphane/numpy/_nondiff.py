@@ -10,21 +10,69 @@ import numpy as np
 
 from diaphane.autodiff.core import nondiff
 
-NONDIFF_NAMES = (
-    # shape and type queries
-    "shape ndim size result_type iscomplexobj isrealobj isscalar "
-    # constructors
-    "zeros ones empty full eye identity arange linspace logspace zeros_like ones_like "
-    "empty_like full_like tri indices meshgrid "
-    # comparisons and predicates
-    "equal not_equal less less_equal greater greater_equal isnan isinf isfinite isclose "
-    "allclose array_equal array_equiv logical_and logical_or logical_not logical_xor all any "
-    "isneginf isposinf iscomplex isreal signbit "
-    # integer results
-    "argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted "
-    "count_nonzero bincount "
-    "histogram digitize unique floor_divide"
-).split()
+NONDIFF_NAMES = [
+    "shape",
+    "ndim",
+    "size",
+    "result_type",
+    "iscomplexobj",
+    "isrealobj",
+    "isscalar",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "eye",
+    "identity",
+    "arange",
+    "linspace",
+    "logspace",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "tri",
+    "indices",
+    "meshgrid",
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "isclose",
+    "allclose",
+    "array_equal",
+    "array_equiv",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "logical_xor",
+    "all",
+    "any",
+    "isneginf",
+    "isposinf",
+    "iscomplex",
+    "isreal",
+    "signbit",
+    "argmax",
+    "argmin",
+    "argsort",
+    "argpartition",
+    "argwhere",
+    "nonzero",
+    "flatnonzero",
+    "searchsorted",
+    "count_nonzero",
+    "bincount",
+    "histogram",
+    "digitize",
+    "unique",
+    "floor_divide",
+]
 
 for _name in NONDIFF_NAMES:
     globals()[_name] = nondiff(getattr(np, _name), _name)

@@ -1,15 +1,83 @@
-"""Reductions: sum, mean, and (to be extended) max/min/prod/var/std/cumsum/logsumexp."""
+"""Reductions: sum, mean, prod, max/min, var/std, cumsum/cumprod, the nan-skipping and
+weighted means, trace and ptp.
+
+>>> import numpy as np, diaphane.numpy as dnp
+>>> from diaphane.autodiff import grad
+>>> grad(dnp.prod)(np.array([2.0, 0.0, 3.0]))
+array([0., 6., 0.])
+>>> grad(dnp.max)(np.array([1.0, 3.0, 3.0]))
+array([0. , 0.5, 0.5])
+
+Each reverse rule spreads the reduced cotangent back over the reduced axes
+(:func:`repeat_to_shape`) and each forward rule reduces the tangent, with the
+reduction axes moved past any leading batch axes (:func:`_shift_axis`); how many
+there are is read off the shapes, as in :mod:`diaphane.numpy._shape`.
+
+Conventions worth knowing:
+
+- ``max``/``min`` (and ``amax``, ``amin``, ``nanmax``, ``nanmin``): where several
+  entries tie for the extreme, the gradient is split evenly between them (the
+  one-sided derivatives disagree there; the even split is their average along
+  the diagonal direction, as in autograd and PyTorch's ``amax``).
+- ``prod`` and ``cumprod`` never divide by the input, so zeros in it are fine,
+  to every order: their rules are built from products of shifted copies.
+- ``std`` has no derivative where it is zero (the rules give inf or nan there).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from diaphane.autodiff.core import BATCH, defjvp, defvjp, getval, primitive
+from diaphane.autodiff.core import defjvp, defvjp, getval, primitive
+from diaphane.numpy._shape import (
+    _crop,
+    _nb,
+    _pad_constant,
+    _reshape,
+    broadcast_to,
+    diagonal,
+    flip,
+    ravel,
+    reshape,
+    transpose,
+)
 
-__all__ = ["mean", "sum"]
+__all__ = [
+    "amax",
+    "amin",
+    "average",
+    "cumprod",
+    "cumsum",
+    "max",
+    "mean",
+    "min",
+    "nanmax",
+    "nanmean",
+    "nanmin",
+    "nansum",
+    "prod",
+    "ptp",
+    "std",
+    "sum",
+    "trace",
+    "var",
+]
 
 sum = primitive(np.sum)
 mean = primitive(np.mean)
+prod = primitive(np.prod)
+max = primitive(np.max)
+min = primitive(np.min)
+amax = max
+amin = min
+nanmax = primitive(np.nanmax)
+nanmin = primitive(np.nanmin)
+nansum = primitive(np.nansum)
+nanmean = primitive(np.nanmean)
+var = primitive(np.var)
+std = primitive(np.std)
+
+# ----------------------------------------------------------------------------- axis helpers
 
 
 def _axes(axis, ndim):
@@ -20,39 +88,336 @@ def _axes(axis, ndim):
 
 
 def repeat_to_shape(g, x, axis=None, keepdims=False):
-    """Spread a reduced cotangent back over the axes that were reduced (batch-aware)."""
-    import diaphane.numpy as dnp
-
-    xv = getval(x)
-    shape = np.shape(xv)
-    nb = BATCH.ndim
+    """Spread a reduced cotangent back over the axes that were reduced; axes of ``g``
+    beyond those of the reduction's result are leading batch axes and are kept."""
+    shape = np.shape(getval(x))
     gshape = np.shape(getval(g))
+    axes = _axes(axis, len(shape))
+    nb = len(gshape) - (len(shape) if keepdims else len(shape) - len(axes))
     if not keepdims:
-        kept = list(gshape[:nb])
         it = iter(gshape[nb:])
-        axes = _axes(axis, len(shape))
-        kept += [1 if i in axes else next(it) for i in range(len(shape))]
-        g = dnp.reshape(g, tuple(kept))
-    return dnp.broadcast_to(g, gshape[:nb] + shape)
+        kept = gshape[:nb] + tuple(1 if i in axes else next(it) for i in range(len(shape)))
+        g = _reshape(g, kept)
+    return broadcast_to(g, gshape[:nb] + shape)
 
 
-def _shift_axis(axis, x):
-    """Move reduction axes past the batch axes, for rules applied to batched tangents."""
-    nb = BATCH.ndim
-    if not nb:
-        return axis
+def _shift_axis(axis, x, t):
+    """Move reduction axes of ``x`` past the leading batch axes of its tangent ``t``."""
     ndim = np.ndim(getval(x))
+    nb = np.ndim(getval(t)) - ndim
+    if not nb or (axis is None and ndim == 0):
+        return axis
     return tuple(a + nb for a in _axes(axis, ndim))
 
 
+def _real_dtype(x):
+    dtype = np.result_type(getval(x))
+    return np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def _count(x, axis):
+    """How many entries each result of a reduction over ``axis`` gathers."""
+    shape = np.shape(getval(x))
+    return int(np.prod([shape[a] for a in _axes(axis, len(shape))]))
+
+
+# ----------------------------------------------------------------------------- weighted reductions
+
+
+def defweighted(prim, weights) -> None:
+    """Rules for a reduction whose derivative is a fixed weighting of the entries:
+    VJP ``repeat(g) * w``, JVP ``sum(t * w)``, with ``w = weights(ans, x, axis, keepdims, kw)``
+    shaped like ``x``."""
+
+    def vjp(g, ans, x, axis=None, keepdims=False, **kw):
+        return repeat_to_shape(g, x, axis, keepdims) * weights(ans, x, axis, keepdims, kw)
+
+    def jvp(t, ans, x, axis=None, keepdims=False, **kw):
+        tw = t * weights(ans, x, axis, keepdims, kw)
+        return sum(tw, axis=_shift_axis(axis, x, t), keepdims=keepdims)
+
+    defvjp(prim, vjp, batchable=True)
+    defjvp(prim, jvp, batchable=True)
+
+
+def _extreme_weights(ans, x, axis, keepdims, kw):
+    """1/k on each of the k entries that attain the max (or min), 0 elsewhere."""
+    xv, av = np.asarray(getval(x)), getval(ans)
+    axes = _axes(axis, xv.ndim)
+    full = av if keepdims else np.expand_dims(av, axes)
+    hit = (xv == full) | (np.isnan(xv) & np.isnan(full))
+    if "where" in kw:
+        hit &= np.broadcast_to(kw["where"], xv.shape)
+    count = np.sum(hit, axis=axes, keepdims=True)
+    return (hit / np.maximum(count, 1)).astype(_real_dtype(x))
+
+
+def _present(x):
+    return ~np.isnan(np.asarray(getval(x)))
+
+
+def _nanmean_weights(ans, x, axis, keepdims, kw):
+    present = _present(x)
+    count = np.sum(present, axis=_axes(axis, present.ndim), keepdims=True)
+    return (present / np.maximum(count, 1)).astype(_real_dtype(x))
+
+
+for _prim in (max, min, nanmax, nanmin):
+    defweighted(_prim, _extreme_weights)
+defweighted(nansum, lambda ans, x, axis, keepdims, kw: _present(x).astype(_real_dtype(x)))
+defweighted(nanmean, _nanmean_weights)
+
+# ----------------------------------------------------------------------------- sum, mean
+
+
+def _where_weights(x, axis, kw, normalise):
+    """The ``where=`` mask of a reduction as weights shaped like ``x`` (divided by the
+    number of entries each result gathers, for a mean)."""
+    shape = np.shape(getval(x))
+    mask = np.broadcast_to(kw["where"], shape)
+    if normalise:
+        count = np.sum(mask, axis=_axes(axis, len(shape)), keepdims=True)
+        return (mask / np.maximum(count, 1)).astype(_real_dtype(x))
+    return mask.astype(_real_dtype(x))
+
+
+def _sum_vjp(g, ans, x, axis=None, keepdims=False, **kw):
+    g = repeat_to_shape(g, x, axis, keepdims)
+    return g * _where_weights(x, axis, kw, False) if "where" in kw else g
+
+
+def _mean_vjp(g, ans, x, axis=None, keepdims=False, **kw):
+    if "where" in kw:
+        return repeat_to_shape(g, x, axis, keepdims) * _where_weights(x, axis, kw, True)
+    return repeat_to_shape(g, x, axis, keepdims) / _count(x, axis)
+
+
 # fmt: off
-defvjp(sum,  lambda g, ans, x, axis=None, keepdims=False, **kw: repeat_to_shape(g, x, axis, keepdims),
-       batchable=True)
+defvjp(sum,  _sum_vjp, batchable=True)
 defjvp(sum,  lambda t, ans, x, axis=None, keepdims=False, **kw:
-       sum(t, axis=_shift_axis(axis, x), keepdims=keepdims, **kw), batchable=True)
-defvjp(mean, lambda g, ans, x, axis=None, keepdims=False, **kw:
-       repeat_to_shape(g, x, axis, keepdims) / (np.size(getval(x)) / max(np.size(getval(ans)), 1)),
-       batchable=True)
+       sum(t, axis=_shift_axis(axis, x, t), keepdims=keepdims, **kw), batchable=True)
+defvjp(mean, _mean_vjp, batchable=True)
 defjvp(mean, lambda t, ans, x, axis=None, keepdims=False, **kw:
-       mean(t, axis=_shift_axis(axis, x), keepdims=keepdims, **kw), batchable=True)
+       mean(t, axis=_shift_axis(axis, x, t), keepdims=keepdims, **kw), batchable=True)
 # fmt: on
+
+# ----------------------------------------------------------------------------- var, std
+
+
+def _centered(x, axis):
+    """``x`` minus its mean over ``axis``, conjugated for complex ``x`` (|z|² = z̄ z)."""
+    c = x - mean(x, axis=axis, keepdims=True)
+    if np.iscomplexobj(getval(x)):
+        import diaphane.numpy as dnp
+
+        c = dnp.conj(c)
+    return c
+
+
+def _real_part(v, x):
+    if np.iscomplexobj(getval(x)):
+        import diaphane.numpy as dnp
+
+        return dnp.real(v)
+    return v
+
+
+def _var_vjp(g, ans, x, axis=None, ddof=0, keepdims=False, **kw):
+    scale = 2.0 / (_count(x, axis) - ddof)
+    return repeat_to_shape(g, x, axis, keepdims) * _centered(x, axis) * scale
+
+
+def _var_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
+    scale = 2.0 / (_count(x, axis) - ddof)
+    dot = sum(t * _centered(x, axis), axis=_shift_axis(axis, x, t), keepdims=keepdims)
+    return _real_part(dot, x) * scale
+
+
+def _std_vjp(g, ans, x, axis=None, ddof=0, keepdims=False, **kw):
+    return _var_vjp(g / (2.0 * ans), ans, x, axis, ddof, keepdims)
+
+
+def _std_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
+    return _var_jvp(t, ans, x, axis, ddof, keepdims) / (2.0 * ans)
+
+
+# fmt: off
+defvjp(var, _var_vjp, batchable=True)
+defjvp(var, _var_jvp, batchable=True)
+defvjp(std, _std_vjp, batchable=True)
+defjvp(std, _std_jvp, batchable=True)
+# fmt: on
+
+# ----------------------------------------------------------------------------- prod, cumulative
+
+
+def _cumsum_raw(x, axis):
+    return np.cumsum(x, axis)
+
+
+def _cumprod_raw(x, axis):
+    return np.cumprod(x, axis)
+
+
+_cumsum = primitive(_cumsum_raw, "cumsum")
+_cumprod = primitive(_cumprod_raw, "cumprod")
+
+
+def _cumulative(prim, x, axis, dtype):
+    if axis is None:
+        x, axis = ravel(x), 0
+    out = prim(x, axis % np.ndim(getval(x)))
+    if dtype is not None:
+        from diaphane.numpy._shape import astype
+
+        out = astype(out, dtype)
+    return out
+
+
+def cumsum(x, axis=None, dtype=None):
+    """``np.cumsum``; without ``axis`` the flattened array is summed."""
+    return _cumulative(_cumsum, x, axis, dtype)
+
+
+def cumprod(x, axis=None, dtype=None):
+    """``np.cumprod``; without ``axis`` the flattened array is multiplied."""
+    return _cumulative(_cumprod, x, axis, dtype)
+
+
+def _shift_along(v, step, axis, like, fill=0.0):
+    """``v`` moved ``step`` places forward along ``axis`` of ``like`` (``v`` may carry leading
+    batch axes), with ``fill`` in the places it leaves."""
+    widths = [(0, 0)] * np.ndim(getval(v))
+    ax = axis + _nb(v, like)
+    widths[ax] = (0, step)
+    cropped = _crop(v, tuple(widths))
+    widths[ax] = (step, 0)
+    return _pad_constant(cropped, tuple(widths), fill)
+
+
+def _shift_back(v, step, axis, like):
+    """The adjoint of :func:`_shift_along` with zero fill: move ``step`` places back."""
+    widths = [(0, 0)] * np.ndim(getval(v))
+    ax = axis + _nb(v, like)
+    widths[ax] = (step, 0)
+    cropped = _crop(v, tuple(widths))
+    widths[ax] = (0, step)
+    return _pad_constant(cropped, tuple(widths), 0.0)
+
+
+def _scan_levels(x, axis):
+    """The rounds of a Hillis-Steele scan for cumprod: each multiplies by a copy shifted by
+    twice the last shift. Differentiating these products (never dividing) keeps every
+    derivative exact where ``x`` has zeros."""
+    n = np.shape(getval(x))[axis]
+    levels, step = [x], 1
+    while step < n:
+        levels.append(levels[-1] * _shift_along(levels[-1], step, axis, x, 1.0))
+        step *= 2
+    return levels
+
+
+def _cumprod_vjp(g, ans, x, axis):
+    levels = _scan_levels(x, axis)
+    for k in reversed(range(len(levels) - 1)):
+        xk, step = levels[k], 2**k
+        g = g * _shift_along(xk, step, axis, x, 1.0) + _shift_back(g * xk, step, axis, x)
+    return g
+
+
+def _cumprod_jvp(t, ans, x, axis):
+    levels = _scan_levels(x, axis)
+    for k, xk in enumerate(levels[:-1]):
+        step = 2**k
+        t = t * _shift_along(xk, step, axis, x, 1.0) + xk * _shift_along(t, step, axis, x)
+    return t
+
+
+def _cumsum_reversed(g, axis):
+    return flip(_cumsum(flip(g, axis), axis), axis)
+
+
+# fmt: off
+defvjp(_cumsum,  lambda g, ans, x, axis: _cumsum_reversed(g, axis + _nb(g, ans)),
+       batchable=True)
+defjvp(_cumsum,  lambda t, ans, x, axis: _cumsum(t, axis + _nb(t, x)), batchable=True)
+defvjp(_cumprod, _cumprod_vjp, batchable=True)
+defjvp(_cumprod, _cumprod_jvp, batchable=True)
+# fmt: on
+
+
+def _exclusive_cumprod(y):
+    last = np.ndim(getval(y)) - 1
+    return _shift_along(_cumprod(y, last), 1, last, y, 1.0)
+
+
+def _others_product(x, axis):
+    """For each entry, the product of the other entries reduced with it: the product of
+    everything before it times everything after it along the flattened reduced axes."""
+    shape = np.shape(getval(x))
+    axes = _axes(axis, len(shape))
+    rest = tuple(i for i in range(len(shape)) if i not in axes)
+    perm = rest + axes
+    y = _reshape(transpose(x, perm), (*[shape[i] for i in rest], -1))
+    last = len(rest)
+    z = _exclusive_cumprod(y) * flip(_exclusive_cumprod(flip(y, last)), last)
+    z = _reshape(z, tuple(shape[i] for i in perm))
+    return transpose(z, tuple(np.argsort(perm)))
+
+
+def _prod_vjp(g, ans, x, axis=None, keepdims=False, **kw):
+    return repeat_to_shape(g, x, axis, keepdims) * _others_product(x, axis)
+
+
+def _prod_jvp(t, ans, x, axis=None, keepdims=False, **kw):
+    return sum(t * _others_product(x, axis), axis=_shift_axis(axis, x, t), keepdims=keepdims)
+
+
+# fmt: off
+defvjp(prod, _prod_vjp, batchable=True)
+defjvp(prod, _prod_jvp, batchable=True)
+# fmt: on
+
+# ----------------------------------------------------------------------------- compositions
+
+
+def ptp(x, axis=None, keepdims=False):
+    """``np.ptp``: max minus min."""
+    return max(x, axis=axis, keepdims=keepdims) - min(x, axis=axis, keepdims=keepdims)
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    """``np.trace``: the sum of a diagonal."""
+    return sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def average(a, axis=None, weights=None, returned=False, keepdims=False):
+    """``np.average``, differentiable in ``a`` and ``weights``."""
+    if weights is None:
+        avg = mean(a, axis=axis, keepdims=keepdims)
+        scale = np.full(np.shape(getval(avg)), _count(a, axis), _real_dtype(avg))
+        return (avg, scale) if returned else avg
+    ashape, wshape = np.shape(getval(a)), np.shape(getval(weights))
+    if wshape != ashape:
+        weights = _weights_along(weights, ashape, wshape, axis)
+    scale = sum(weights, axis=axis, keepdims=keepdims)
+    if np.any(getval(scale) == 0.0):
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    avg = sum(a * weights, axis=axis, keepdims=keepdims) / scale
+    if returned:
+        return avg, broadcast_to(scale, np.shape(getval(avg)))
+    return avg
+
+
+def _weights_along(weights, ashape, wshape, axis):
+    """1-D weights for one axis, shaped to broadcast against ``a``."""
+    if axis is None:
+        raise TypeError("Axis must be specified when shapes of a and weights differ.")
+    if len(wshape) != 1 or np.ndim(axis) != 0:
+        raise TypeError("1D weights expected when shapes of a and weights differ.")
+    axis = axis % len(ashape)
+    if wshape[0] != ashape[axis]:
+        raise ValueError("Length of weights not compatible with specified axis.")
+    shape = [1] * len(ashape)
+    shape[axis] = wshape[0]
+    return broadcast_to(reshape(weights, tuple(shape)), ashape)
