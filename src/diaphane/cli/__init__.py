@@ -9,6 +9,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from diaphane import __version__
 
@@ -18,6 +19,16 @@ SUBCOMMAND_MODULES = ("check", "graph", "ngram")
 
 class UsageError(Exception):
     """A problem with what the user asked for; printed as one plain line."""
+
+
+def train_subparsers(subparsers: Any) -> Any:
+    """The ``train`` command's per-model subparsers (``diaphane train ngram|nplm|...``),
+    created by whichever subcommand module registers first."""
+    train = subparsers.choices.get("train")
+    if train is None:
+        train = subparsers.add_parser("train", help="train a model on a corpus")
+        train.add_subparsers(dest="model_kind", metavar="MODEL", required=True)
+    return next(a for a in train._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,11 +6,11 @@ import argparse
 import time
 from typing import Any
 
-from diaphane.cli import UsageError
+from diaphane.cli import UsageError, train_subparsers
 
 
 def register(subparsers: Any) -> None:
-    p = _model_parsers(subparsers).add_parser(
+    p = train_subparsers(subparsers).add_parser(
         "ngram", help="count an n-gram language model", description="Fit an n-gram LM on a corpus."
     )
     p.add_argument("--corpus", default="brown", help="corpus name or path (default: brown)")
@@ -40,15 +40,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--length", type=int, default=20, help="most words to sample (default 20)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_generate)
-
-
-def _model_parsers(subparsers: Any) -> Any:
-    """The ``train`` command's model subparsers, created by whichever module comes first."""
-    train = subparsers.choices.get("train")
-    if train is None:
-        train = subparsers.add_parser("train", help="train a model on a corpus")
-        train.add_subparsers(dest="model_kind", metavar="MODEL", required=True)
-    return next(a for a in train._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def _split_args(p: argparse.ArgumentParser, defaults_from_model: bool = False) -> None:
