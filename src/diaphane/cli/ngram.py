@@ -1,4 +1,4 @@
-"""The n-gram subcommands: ``train ngram``, ``perplexity``, ``next`` and ``generate``."""
+"""``diaphane train ngram``: count an n-gram language model on a corpus."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 import time
 from typing import Any
 
-from diaphane.cli import UsageError, train_subparsers
+from diaphane.cli import train_subparsers
+from diaphane.cli.lm import load_split, split_args, streamed
 
 
 def register(subparsers: Any) -> None:
@@ -17,83 +18,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--order", type=int, default=3, help="n, the longest n-gram (default 3)")
     p.add_argument("--smoothing", choices=("mle", "addk", "kn"), default="kn")
     p.add_argument("--k", type=float, default=1.0, help="pseudo-count for add-k (default 1)")
-    _split_args(p)
+    split_args(p)
     p.add_argument("--out", required=True, help="folder to write the model to")
     p.set_defaults(func=_train)
-
-    p = subparsers.add_parser("perplexity", help="perplexity of a model on a corpus split")
-    p.add_argument("model", help="a model folder")
-    p.add_argument("--corpus", help="corpus name or path (default: the one it was trained on)")
-    p.add_argument("--split", choices=("train", "valid", "test"), default="test")
-    _split_args(p, defaults_from_model=True)
-    p.set_defaults(func=_perplexity)
-
-    p = subparsers.add_parser("next", help="table of likeliest next words after a context")
-    p.add_argument("model", help="a model folder")
-    p.add_argument("context", help='the context words, e.g. "the fat"')
-    p.add_argument("-k", type=int, default=10, help="how many words (default 10)")
-    p.set_defaults(func=_next)
-
-    p = subparsers.add_parser("generate", help="sample text from a language model")
-    p.add_argument("model", help="a model folder")
-    p.add_argument("--prompt", default="", help="words to continue")
-    p.add_argument("--length", type=int, default=20, help="most words to sample (default 20)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_generate)
-
-
-def _split_args(p: argparse.ArgumentParser, defaults_from_model: bool = False) -> None:
-    default = None if defaults_from_model else "auto"
-    p.add_argument(
-        "--scheme",
-        choices=("auto", "bengio", "documents"),
-        default=default,
-        help="bengio: 800k/200k/rest words in corpus order (Brown's default); "
-        "documents: 80/10/10%% of documents, shuffled with seed 0",
-    )
-    p.add_argument(
-        "--stream",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="treat each split as one word stream, no sentence markers "
-        "(Bengio's protocol; default on with --scheme bengio)",
-    )
-    p.add_argument(
-        "--min-count",
-        type=int,
-        default=None,
-        help="rarer words become <unk> (default 4, counted over the whole corpus)",
-    )
-
-
-def _load_split(corpus_name: str, scheme: str, min_count: int) -> tuple[Any, Any, Any, str]:
-    from diaphane.text import CorpusError, Vocabulary, bengio_split, load_corpus, split_documents
-
-    try:
-        corpus = load_corpus(corpus_name)
-        if scheme == "auto":
-            scheme = "bengio" if corpus.name == "brown" else "documents"
-        if scheme == "bengio":
-            split, vocab = bengio_split(corpus, rare=min_count - 1)
-        else:
-            split = split_documents(corpus.documents())
-            vocab = Vocabulary.build(split.train, min_count=min_count)
-        if not any(split.train):
-            raise CorpusError(f"corpus {corpus_name} has no training text")
-    except (CorpusError, FileNotFoundError) as err:
-        raise UsageError(str(err)) from err
-    return corpus, split, vocab, scheme
-
-
-def _streamed(sentences: list[list[str]], stream: bool) -> list[list[str]]:
-    return [[w for s in sentences for w in s]] if stream else sentences
 
 
 def _train(args: argparse.Namespace) -> int:
     from diaphane.models.ngram import NgramLM
 
     min_count = 4 if args.min_count is None else args.min_count
-    corpus, split, vocab, scheme = _load_split(args.corpus, args.scheme, min_count)
+    corpus, split, vocab, scheme = load_split(args.corpus, args.scheme, min_count)
     stream = scheme == "bengio" if args.stream is None else args.stream
     start = time.perf_counter()
     source = {
@@ -105,66 +39,13 @@ def _train(args: argparse.Namespace) -> int:
         "min_count": min_count,
     }
     lm = NgramLM(args.order, args.smoothing, args.k).fit(
-        _streamed(split.train, stream), vocab, source=source
+        streamed(split.train, stream), vocab, source=source
     )
     fit_s = time.perf_counter() - start
-    valid = lm.perplexity(_streamed(split.valid, stream)) if any(split.valid) else float("nan")
+    valid = lm.perplexity(streamed(split.valid, stream)) if any(split.valid) else float("nan")
     lm.save(args.out)
     print(
         f"saved {args.out}: order {args.order} {args.smoothing}, |V| {len(vocab)}, "
         f"{lm.meta['tokens']:,} training events, fit {fit_s:.2f} s, valid perplexity {valid:.1f}"
     )
-    return 0
-
-
-def _load_model(path: str) -> Any:
-    from diaphane.models.ngram import load_ngram
-
-    try:
-        return load_ngram(path)
-    except (FileNotFoundError, ValueError) as err:
-        raise UsageError(str(err)) from err
-
-
-def _perplexity(args: argparse.Namespace) -> int:
-    lm = _load_model(args.model)
-    meta = lm.meta
-    corpus = args.corpus or meta.get("corpus", "brown")
-    scheme = args.scheme or meta.get("scheme", "auto")
-    min_count = args.min_count or meta.get("min_count", 4)
-    stream = meta.get("stream", False) if args.stream is None else args.stream
-    _, split, _, _ = _load_split(corpus, scheme, min_count)
-    part = _streamed(split[args.split], stream)
-    if not any(part):
-        raise UsageError(f"the {args.split} split of {corpus} is empty")
-    total, n = lm.score_sentences(part)
-    import math
-
-    print(f"{corpus} {args.split}: perplexity {math.exp(-total / n):.2f} over {n:,} events")
-    return 0
-
-
-def _known_words(lm: Any, text: str, what: str) -> list[str]:
-    words = text.split()
-    if words and all(w not in lm.vocab or w == "<unk>" for w in words):
-        raise UsageError(
-            f"every word of the {what} {text!r} is unknown to the model; "
-            "try words from its training corpus"
-        )
-    return words
-
-
-def _next(args: argparse.Namespace) -> int:
-    lm = _load_model(args.model)
-    context = _known_words(lm, args.context, "context")
-    print(f"{'rank':>4}  {'word':<20} {'p':>10}")
-    for rank, (word, p) in enumerate(lm.next_words(context, args.k), 1):
-        print(f"{rank:>4}  {word:<20} {p:>10.6f}")
-    return 0
-
-
-def _generate(args: argparse.Namespace) -> int:
-    lm = _load_model(args.model)
-    prompt = _known_words(lm, args.prompt, "prompt")
-    print(" ".join([*prompt, *lm.generate(prompt, args.length, args.seed)]))
     return 0

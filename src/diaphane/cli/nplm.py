@@ -1,28 +1,33 @@
-"""The neural language model's commands: ``train nplm``, and what ``perplexity``,
-``next`` and ``generate`` do for a model folder of kind ``nplm``.
+"""``diaphane train nplm``: Bengio's neural language model, trained by diaphane's engine.
 
-Entry points: :func:`add_train_arguments` and :func:`run_train` (the ``train nplm``
-subcommand), :func:`load_model`, :func:`run_perplexity`, :func:`run_next`,
-:func:`run_generate` (called with a loaded model by the shared subcommands).
+``perplexity``, ``next`` and ``generate`` for NPLM folders live in :mod:`diaphane.cli.lm`.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from diaphane.cli import UsageError
+from diaphane.cli import UsageError, train_subparsers
+from diaphane.cli.lm import load_split, split_args, streamed
+
+
+def register(subparsers: Any) -> None:
+    p = train_subparsers(subparsers).add_parser(
+        "nplm",
+        help="train Bengio's neural language model",
+        description="Train a neural probabilistic language model (Bengio et al. 2003).",
+    )
+    add_train_arguments(p)
+    p.set_defaults(func=run_train)
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``diaphane train nplm``."""
-    from diaphane.cli.ngram import _split_args
-
     p.add_argument("--corpus", default="brown", help="corpus name or path (default: brown)")
-    _split_args(p)
+    split_args(p)
     p.add_argument("--out", required=True, help="folder to write the model to")
     m = p.add_argument_group("model")
     m.add_argument("--order", type=int, default=5, help="n: n-1 context words (default 5)")
@@ -52,12 +57,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train, save the model folder, print the validation and test perplexities."""
-    from diaphane.cli.ngram import _load_split, _streamed
     from diaphane.models.nplm import NPLMConfig, train_nplm
     from diaphane.nn.train import TrainConfig
 
     min_count = 4 if args.min_count is None else args.min_count
-    corpus, split, vocab, scheme = _load_split(args.corpus, args.scheme, min_count)
+    corpus, split, vocab, scheme = load_split(args.corpus, args.scheme, min_count)
     stream = scheme == "bengio" if args.stream is None else args.stream
     ckpt_dir = Path(args.checkpoint_dir or f"{args.out}.checkpoints")
     if (ckpt_dir / "last").exists() and not args.resume:
@@ -71,9 +75,9 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=args.epochs, patience=args.patience, checkpoint_dir=ckpt_dir,
         checkpoint_every=args.checkpoint_every, max_steps=args.max_steps, progress=args.progress,
     )  # fmt: skip
-    valid = _streamed(split.valid, stream) if any(split.valid) else None
+    valid = streamed(split.valid, stream) if any(split.valid) else None
     model, result = train_nplm(
-        _streamed(split.train, stream), vocab,
+        streamed(split.train, stream), vocab,
         NPLMConfig(args.order, args.dim, args.hidden, args.direct),
         valid_sentences=valid, optimizer=args.optimizer, lr=args.lr, lr_decay=args.lr_decay,
         weight_decay=args.weight_decay, batch_size=args.batch_size, seed=args.seed,
@@ -89,60 +93,6 @@ def run_train(args: argparse.Namespace) -> int:
              f"|V| {len(vocab)}", f"{state.step:,} steps ({state.stopped})"]  # fmt: skip
     for name in ("valid", "test"):
         if any(split[name]):
-            parts.append(
-                f"{name} perplexity {model.perplexity(_streamed(split[name], stream)):.1f}"
-            )
+            parts.append(f"{name} perplexity {model.perplexity(streamed(split[name], stream)):.1f}")
     print(", ".join(parts))
-    return 0
-
-
-def load_model(path: str | Path) -> Any:
-    """The NPLM in a model folder, with errors as one plain line."""
-    from diaphane.models.nplm import NPLM
-
-    return NPLM.load(path)
-
-
-def run_perplexity(model: Any, args: argparse.Namespace) -> int:
-    """``diaphane perplexity MODEL``: the model's perplexity on a split of a corpus."""
-    from diaphane.cli.ngram import _load_split, _streamed
-
-    meta = model.meta
-    corpus = args.corpus or meta.get("corpus", "brown")
-    scheme = args.scheme or meta.get("scheme", "auto")
-    min_count = args.min_count or meta.get("min_count", 4)
-    stream = meta.get("stream", False) if args.stream is None else args.stream
-    _, split, _, _ = _load_split(corpus, scheme, min_count)
-    part = _streamed(split[args.split], stream)
-    if not any(part):
-        raise UsageError(f"the {args.split} split of {corpus} is empty")
-    total, n = model.score_sentences(part)
-    print(f"{corpus} {args.split}: perplexity {math.exp(-total / n):.2f} over {n:,} events")
-    return 0
-
-
-def _known_words(model: Any, text: str, what: str) -> list[str]:
-    words = text.split()
-    if words and all(w not in model.vocab or w == "<unk>" for w in words):
-        raise UsageError(
-            f"every word of the {what} {text!r} is unknown to the model; "
-            "try words from its training corpus"
-        )
-    return words
-
-
-def run_next(model: Any, args: argparse.Namespace) -> int:
-    """``diaphane next MODEL "the fat"``: the likeliest next words as a table on stdout."""
-    context = _known_words(model, args.context, "context")
-    print(f"{'rank':>4}  {'word':<20} {'p':>10}")
-    for rank, (word, p) in enumerate(model.next_words(context, args.k), 1):
-        print(f"{rank:>4}  {word:<20} {p:>10.6f}")
-    return 0
-
-
-def run_generate(model: Any, args: argparse.Namespace) -> int:
-    """``diaphane generate MODEL --prompt ...``: sampled text on stdout."""
-    prompt = _known_words(model, args.prompt, "prompt")
-    words = model.generate(prompt, args.length, args.seed, getattr(args, "temperature", 1.0))
-    print(" ".join([*prompt, *words]))
     return 0

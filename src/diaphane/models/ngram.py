@@ -191,15 +191,24 @@ class NgramLM:
         return [(self.vocab.words[i], float(p[i])) for i in top]
 
     def generate(
-        self, prompt: Sequence[str] = (), length: int = 20, seed: int | None = 0
+        self,
+        prompt: Sequence[str] = (),
+        length: int = 20,
+        seed: int | None = 0,
+        temperature: float = 1.0,
     ) -> list[str]:
-        """Sample up to ``length`` words after ``prompt`` (stops at ``</s>``)."""
+        """Sample up to ``length`` words after ``prompt`` (stops at ``</s>``); a
+        ``temperature`` below 1 sharpens the distribution (p ** (1/T), renormalised)."""
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, not {temperature}")
         rng = np.random.default_rng(seed)
         bos = [self.vocab.bos_id] * (self.order - 1)
         ids = [*bos, *self.vocab.encode(prompt).tolist()]
         out: list[str] = []
         for _ in range(length):
             p = self._distribution(np.array(ids))
+            if temperature != 1.0:
+                p = p ** (1.0 / temperature)
             nxt = int(rng.choice(len(p), p=p / p.sum()))
             if nxt == self.vocab.eos_id:
                 break
