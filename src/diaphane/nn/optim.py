@@ -338,10 +338,18 @@ class Adam(Optimizer):
         else:
             g = self._decayed(p, g)
         m, v = state["m"], state["v"]
-        m += (1.0 - b1) * (g - m)
+        # In place, through one scratch array: Adam is memory-bound on big tables.
+        tmp = np.multiply(g, 1.0 - b1)
+        m *= b1
+        m += tmp
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
         v *= b2
-        v += (1.0 - b2) * g * g
+        v += tmp
         t = self.step_count
-        step_size = lr / (1.0 - b1**t)
-        denom = np.sqrt(v) / math.sqrt(1.0 - b2**t) + self.eps
-        p -= step_size * (m / denom)
+        np.sqrt(v, out=tmp)
+        tmp *= 1.0 / math.sqrt(1.0 - b2**t)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr / (1.0 - b1**t)
+        p -= tmp
