@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from diaphane.autodiff.core import DiaphaneError, _propagate, getval, toposort
+from diaphane.autodiff.backward import _propagate, toposort
+from diaphane.autodiff.core import DiaphaneError, getval
 from diaphane.autodiff.operators import _fit_gradient, _Traced
 from diaphane.autodiff.sparse import SparseRows
 
