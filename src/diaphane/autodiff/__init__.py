@@ -9,6 +9,7 @@ Entry points: :func:`grad`, :func:`value_and_grad`, :func:`vjp`, :func:`jvp`,
 :func:`primitive`, :func:`defvjp` and :func:`defjvp` to add your own operations.
 """
 
+from diaphane.autodiff.checkpointing import checkpoint
 from diaphane.autodiff.core import (
     Box,
     DiaphaneError,
@@ -23,17 +24,8 @@ from diaphane.autodiff.core import (
     nondiff,
     primitive,
 )
-from diaphane.autodiff.operators import (
-    checkpoint,
-    elementwise_grad,
-    grad,
-    hessian,
-    hvp,
-    jacobian,
-    jvp,
-    value_and_grad,
-    vjp,
-)
+from diaphane.autodiff.jacobians import hessian, hvp, jacobian
+from diaphane.autodiff.operators import elementwise_grad, grad, jvp, value_and_grad, vjp
 from diaphane.autodiff.sparse import SparseRows
 from diaphane.autodiff.tree import flatten, tree_map, unflatten
 

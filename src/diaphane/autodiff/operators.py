@@ -1,4 +1,5 @@
-"""The differentiation operators: grad, vjp, jvp, jacobian, hessian, hvp, checkpoint.
+"""The differentiation operators: grad, value_and_grad, vjp, jvp, elementwise_grad
+(jacobian, hessian and hvp are in :mod:`~diaphane.autodiff.jacobians`).
 
 Arguments and results may be trees (nested dicts, lists, tuples) of arrays.
 Every operator can be applied to the result of another, to any order.
@@ -19,23 +20,16 @@ from diaphane.autodiff.core import (
     JVPNode,
     VJPNode,
     backward,
-    defjvp_all,
-    defvjp_all,
     getval,
     new_box,
     new_trace_id,
-    primitive,
 )
 from diaphane.autodiff.sparse import SparseRows
 from diaphane.autodiff.tree import flatten, unflatten
 
 __all__ = [
-    "checkpoint",
     "elementwise_grad",
     "grad",
-    "hessian",
-    "hvp",
-    "jacobian",
     "jvp",
     "value_and_grad",
     "vjp",
@@ -297,169 +291,3 @@ def _match_dtype(t: Any, x: Any) -> Any:
     t = np.asarray(t)
     dtype = np.result_type(x)
     return t if t.dtype == dtype else t.astype(dtype)
-
-
-# ----------------------------------------------------------------------------- jacobians
-
-
-def jacobian(
-    fun: Callable, argnums: Argnums = 0, mode: str = "rev", batched: bool = True
-) -> Callable:
-    """The Jacobian, shaped ``output.shape + input.shape``.
-
-    ``mode="rev"`` pulls back one cotangent per output element; ``"fwd"`` pushes
-    one tangent per input element. With ``batched`` all of them travel together
-    as a leading batch axis through rules that accept one (the others run slice
-    by slice), instead of a Python loop over whole passes.
-
-    >>> import numpy as np, diaphane.numpy as dnp
-    >>> jacobian(lambda x: x ** 2)(np.array([1.0, 2.0]))
-    array([[2., 0.],
-           [0., 4.]])
-    """
-    if mode not in ("rev", "fwd"):
-        raise DiaphaneError(f"jacobian mode must be 'rev' or 'fwd', not {mode!r}.")
-    nums = _argnums_tuple(argnums)
-
-    @functools.wraps(fun)
-    def jac_fun(*args, **kwargs):
-        f = _partial(fun, args, kwargs, nums)
-        chosen = tuple(args[i] for i in nums)
-        jacs = _jac_rev(f, chosen, batched) if mode == "rev" else _jac_fwd(f, chosen, batched)
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
-
-    return jac_fun
-
-
-def _eye_like(x: Any) -> np.ndarray:
-    """One basis vector per element of ``x``, stacked along a new leading axis."""
-    v = getval(x)
-    n = np.size(v)
-    return np.eye(n, dtype=np.result_type(v)).reshape((n, *np.shape(v)))
-
-
-def _jac_rev(f: Callable, chosen: tuple, batched: bool) -> list:
-    traced = _Traced(f, chosen)
-    if len(traced.out_values) != 1:
-        raise DiaphaneError("jacobian needs a function with one array output.")
-    out = traced.out_values[0]
-    out_shape = np.shape(out)
-    seeds = _eye_like(out)
-    if batched:
-        rows = traced.pull([seeds], keep_graph=False, batched=True)
-    else:
-        per_row = [traced.pull([s], keep_graph=True) for s in seeds]
-        rows = [_stack([r[j] for r in per_row]) for j in range(len(chosen))]
-    return [
-        _reshape(r, out_shape + np.shape(x)) for r, x in zip(rows, traced.in_leaves, strict=True)
-    ]
-
-
-def _jac_fwd(f: Callable, chosen: tuple, batched: bool) -> list:
-    jacs = []
-    for j, x in enumerate(chosen):
-        seeds = _eye_like(x)
-
-        def push(t, j=j, x=x):
-            def only_j(xj):
-                return f(*chosen[:j], xj, *chosen[j + 1 :])
-
-            return _jvp(only_j, (x,), (t,), 1 if batched else 0)[1]
-
-        cols = push(seeds) if batched else _stack([push(s) for s in seeds])
-        out_shape = np.shape(getval(cols))[1:]
-        jacs.append(_reshape(_moveaxis(cols, 0, -1), out_shape + np.shape(getval(x))))
-    return jacs
-
-
-def _stack(parts: list) -> Any:
-    import diaphane.numpy as dnp
-
-    return dnp.stack(parts)
-
-
-def _reshape(x: Any, shape: tuple) -> Any:
-    import diaphane.numpy as dnp
-
-    return dnp.reshape(x, shape)
-
-
-def _moveaxis(x: Any, a: int, b: int) -> Any:
-    import diaphane.numpy as dnp
-
-    return dnp.moveaxis(x, a, b)
-
-
-def hessian(fun: Callable, argnums: int = 0) -> Callable:
-    """The Hessian of a scalar function: forward-mode Jacobian of the reverse-mode gradient.
-
-    >>> import numpy as np, diaphane.numpy as dnp
-    >>> hessian(lambda x: dnp.sum(x ** 3))(np.array([1.0, 2.0]))
-    array([[ 6.,  0.],
-           [ 0., 12.]])
-    """
-    return jacobian(grad(fun, argnums), argnums, mode="fwd")
-
-
-def hvp(fun: Callable, argnums: int = 0) -> Callable:
-    """``hvp(f)(*args, v)``: the Hessian-vector product, forward over reverse, without
-    forming the Hessian.
-
-    >>> import numpy as np, diaphane.numpy as dnp
-    >>> hvp(lambda x: dnp.sum(x ** 3))(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
-    array([6., 0.])
-    """
-    g = grad(fun, argnums)
-
-    @functools.wraps(fun)
-    def hvp_fun(*args_and_v, **kwargs):
-        *args, v = args_and_v
-        f = _partial(g, tuple(args), kwargs, (argnums,))
-        return jvp(f, (args[argnums],), (v,))[1]
-
-    return hvp_fun
-
-
-# ----------------------------------------------------------------------------- checkpointing
-
-
-def _run_checkpointed(fun: Callable, structure: Any, *leaves: Any) -> Any:
-    return fun(*unflatten(structure, list(leaves)))
-
-
-_checkpointed = primitive(_run_checkpointed, "checkpoint")
-
-
-def _checkpoint_vjp(argnums, g, ans, fun, structure, *leaves):
-    _, pull = vjp(lambda *ls: _run_checkpointed(fun, structure, *ls), *leaves)
-    grads = pull(g)
-    return [grads[i - 2] for i in argnums]
-
-
-def _checkpoint_jvp(argnums, tangents, ans, fun, structure, *leaves):
-    full = [np.zeros(np.shape(getval(x)), np.result_type(getval(x))) for x in leaves]
-    for i, t in zip(argnums, tangents, strict=True):
-        full[i - 2] = t
-    return jvp(lambda *ls: _run_checkpointed(fun, structure, *ls), leaves, tuple(full))[1]
-
-
-defvjp_all(_checkpointed, _checkpoint_vjp)
-defjvp_all(_checkpointed, _checkpoint_jvp)
-
-
-def checkpoint(fun: Callable) -> Callable:
-    """Trade compute for memory: keep no intermediate values of ``fun`` and re-run it
-    in the backward pass. ``fun`` returns an array (or a tuple of arrays).
-
-    >>> import numpy as np, diaphane.numpy as dnp
-    >>> block = checkpoint(lambda w, x: dnp.tanh(x @ w))
-    >>> grad(lambda w: dnp.sum(block(w, np.ones((2, 3)))))(np.zeros((3, 4))).shape
-    (3, 4)
-    """
-
-    @functools.wraps(fun)
-    def checkpointed(*args):
-        leaves, structure = flatten(args)
-        return _checkpointed(fun, structure, *leaves)
-
-    return checkpointed
