@@ -1,5 +1,6 @@
 """The reverse pass: walk the recorded nodes from the outputs back to the inputs
-(iteratively, children before parents) and pull cotangents through each rule."""
+(iteratively: the trace's tape backwards, children before parents) and pull
+cotangents through each rule."""
 
 from __future__ import annotations
 
@@ -53,45 +54,43 @@ def _count_children(ends: list) -> dict:
 
 def backward(
     ends: list[tuple[VJPNode, Any]],
+    tape: list[VJPNode] | None = None,
     keep_graph: bool = False,
     batched: bool = False,
 ) -> dict[VJPNode, Any]:
     """Run the reverse pass from ``(node, cotangent)`` pairs.
 
-    Returns the accumulated cotangent of every leaf node reached. Unless
-    ``keep_graph`` is set, each node's saved values are released as soon as the
-    pass has gone past it. With ``batched`` the cotangents carry one leading
-    batch axis; rules not marked batchable are applied slice by slice.
+    ``tape`` lists the trace's nodes in the order they were recorded (see
+    :func:`~diaphane.autodiff.core.start_tape`); walking it backwards visits every
+    node after all of its children, with no graph search. Without a tape the nodes
+    reachable from ``ends`` are sorted first. Returns the accumulated cotangent of
+    every leaf node reached. Unless ``keep_graph`` is set, each node's saved values
+    are released as soon as the pass has gone past it. With ``batched`` the
+    cotangents carry one leading batch axis; rules not marked batchable are applied
+    slice by slice.
     """
+    if tape is None:
+        tape = [n for n in toposort(n for n, _ in ends) if n.prim is not None][::-1]
     old, BATCH.ndim = BATCH.ndim, (1 if batched else 0)
     try:
-        return _reverse_pass(ends, keep_graph, batched)
+        return _reverse_pass(ends, tape, keep_graph, batched)
     finally:
         BATCH.ndim = old
 
 
-def _reverse_pass(ends: list, keep_graph: bool, batched: bool) -> dict:
+def _reverse_pass(ends: list, tape: list, keep_graph: bool, batched: bool) -> dict:
     outgrads: dict[Any, Any] = {}
     for node, g in ends:
         outgrads[node] = add_cotangents(outgrads[node], g) if node in outgrads else g
-    roots = list(outgrads)
-    child_counts = _count_children(roots)
-    ready = [n for n in roots if child_counts[n] == 0]
-    leaves = {}
     simple = not (batched or NANS.on)
     pop, get = outgrads.pop, outgrads.get
-    while ready:
-        node = ready.pop()
+    for node in reversed(tape):
         g = pop(node, None)
-        prim = node.prim
-        if prim is None:
-            leaves[node] = g
-            continue
-        parents = node.parents
         if g is not None:
             if type(g) is SparseRows or type(g) is tuple:
                 g = densify(g)  # only leaves (the tables) take sparse rows
-            rules = VJPS.get(prim) if simple else None
+            parents = node.parents
+            rules = VJPS.get(node.prim) if simple else None
             rule = None
             if rules is not None and len(parents) == 1:
                 i = node.argnums[0]
@@ -106,12 +105,7 @@ def _reverse_pass(ends: list, keep_graph: bool, batched: bool) -> dict:
                 _propagate(node, g, outgrads, batched)
         if not keep_graph:
             node.args = node.kwargs = node.ans = None
-        for parent in parents:
-            count = child_counts[parent] - 1
-            child_counts[parent] = count
-            if count == 0:
-                ready.append(parent)
-    return leaves
+    return outgrads  # what is left belongs to the leaves
 
 
 def _propagate(node: VJPNode, g: Any, outgrads: dict, batched: bool) -> None:

@@ -15,7 +15,8 @@ This module also re-exports the names rules and wrappers need: :class:`Box`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,7 @@ __all__ = [
     "new_trace_id",
     "nondiff",
     "primitive",
+    "start_tape",
     "toposort",
 ]
 
@@ -146,7 +148,11 @@ def _apply(prim: Callable, args: tuple, kwargs: dict, raw: Callable | None = Non
     if not kwargs:
         kwargs = _NO_KWARGS  # one shared empty dict keeps each node small
     if type(parents[0]) is VJPNode:
-        return Box(ans, VJPNode(prim, argvals, kwargs, ans, parents, argnums), top)
+        node = VJPNode(prim, argvals, kwargs, ans, parents, argnums)
+        tape = TAPES.get(top)
+        if tape is not None:
+            tape.append(node)
+        return Box(ans, node, top)
     return Box(ans, JVPNode(_push_tangents(prim, argvals, kwargs, ans, parents, argnums, top)), top)
 
 
@@ -204,6 +210,20 @@ def _tangent_of(prim, argvals, kwargs, ans, tangents, argnums):
         t = rule(t_in, ans, *argvals, **kwargs)
         tangent = t if tangent is None else add_cotangents(tangent, t)
     return tangent
+
+
+TAPES: dict[int, list] = {}  # reverse trace id -> its nodes, in the order they were made
+
+
+@contextlib.contextmanager
+def start_tape(trace: int) -> Iterator[list]:
+    """Record the nodes of reverse trace ``trace`` while the block runs; yields the tape."""
+    tape: list = []
+    TAPES[trace] = tape
+    try:
+        yield tape
+    finally:
+        del TAPES[trace]
 
 
 def new_box(value: Any, trace: int, node: Any) -> Box:

@@ -23,6 +23,7 @@ from diaphane.autodiff.core import (
     getval,
     new_box,
     new_trace_id,
+    start_tape,
 )
 from diaphane.autodiff.sparse import SparseRows
 from diaphane.autodiff.tree import flatten, unflatten
@@ -52,6 +53,7 @@ class _Traced:
         "out_boxes",
         "out_structure",
         "out_values",
+        "tape",
     )
 
     def __init__(self, fun: Callable, primals: tuple, has_aux: bool = False) -> None:
@@ -59,7 +61,8 @@ class _Traced:
         self.in_leaves, self.in_structure = flatten(primals)
         self.in_nodes = [VJPNode.leaf(x) for x in self.in_leaves]
         boxes = [new_box(x, trace, n) for x, n in zip(self.in_leaves, self.in_nodes, strict=True)]
-        out = fun(*unflatten(self.in_structure, boxes))
+        with start_tape(trace) as self.tape:
+            out = _expand_tuple_boxes(fun(*unflatten(self.in_structure, boxes)))
         self.aux = None
         if has_aux:
             out, aux = out
@@ -84,12 +87,24 @@ class _Traced:
             for b, ct in zip(self.out_boxes, cotangents, strict=True)
             if b is not None and ct is not None
         ]
-        leaf_grads = backward(ends, keep_graph=keep_graph, batched=batched) if ends else {}
+        leaf_grads = backward(ends, self.tape, keep_graph, batched) if ends else {}
         batch_shape = (len(cotangents[0]),) if batched else ()
         return [
             _fit_gradient(leaf_grads.get(node), x, batch_shape, sparse)
             for node, x in zip(self.in_nodes, self.in_leaves, strict=True)
         ]
+
+
+def _expand_tuple_boxes(x: Any) -> Any:
+    """Outputs as trees of boxes: a traced tuple (``return dnp.linalg.slogdet(a)``)
+    becomes a tuple of its traced items."""
+    if type(x) is Box and type(getval(x)) is tuple:
+        return tuple(_expand_tuple_boxes(x[i]) for i in range(len(getval(x))))
+    if type(x) in (list, tuple):
+        return type(x)(_expand_tuple_boxes(v) for v in x)
+    if type(x) is dict:
+        return {k: _expand_tuple_boxes(v) for k, v in x.items()}
+    return x
 
 
 def _as_cotangent(ct: Any) -> Any:
