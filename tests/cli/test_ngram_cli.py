@@ -1,21 +1,9 @@
-import os
-from pathlib import Path
 
 import pytest
 
 import diaphane.cli as cli
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 TEXT = "The fat cat sat on the mat. The fat dog ate the bone. A thin cat ran. " * 20
-
-
-@pytest.fixture(autouse=True)
-def _setup(monkeypatch):
-    if not os.environ.get("DIAPHANE_DATA"):
-        monkeypatch.setenv("DIAPHANE_DATA", str(SHARED_DATA))
-    monkeypatch.setenv("DIAPHANE_OFFLINE", "1")
-    if "ngram" not in cli.SUBCOMMAND_MODULES:
-        monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", (*cli.SUBCOMMAND_MODULES, "ngram"))
 
 
 @pytest.fixture

@@ -1,6 +1,4 @@
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,17 +6,12 @@ import pytest
 from diaphane.models.ngram import NgramLM, kn_discounts, load_ngram
 from diaphane.text import Vocabulary, load_corpus, pad_sentences
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 TINY = [["a", "b"], ["a", "a"]]
 
 
 @pytest.fixture(scope="module")
 def inaugural():
-    with pytest.MonkeyPatch.context() as mp:
-        if not os.environ.get("DIAPHANE_DATA"):
-            mp.setenv("DIAPHANE_DATA", str(SHARED_DATA))
-        mp.setenv("DIAPHANE_OFFLINE", "1")
-        return list(load_corpus("inaugural").sentences())[:400]
+    return list(load_corpus("inaugural").sentences())[:400]
 
 
 @pytest.mark.parametrize("smoothing", ["mle", "addk", "kn"])

@@ -117,11 +117,13 @@ def _apply(prim: Callable, args: tuple, kwargs: dict, raw: Callable | None = Non
     """
     nargs = len(args)
     if nargs == 1:
-        (x,) = args
-        argvals = (x._value,)
+        x = args[0]
+        v = x._value
+        argvals = (v,)
         parents = (x._node,)
         argnums = _ARG0
         top = x._trace
+        nested = type(v) is Box
     elif nargs == 2:
         x, y = args
         if type(x) is Box:
@@ -135,20 +137,17 @@ def _apply(prim: Callable, args: tuple, kwargs: dict, raw: Callable | None = Non
                 argvals, parents, argnums, top = (x._value, y), (x._node,), _ARG0, x._trace
         else:
             argvals, parents, argnums, top = (x, y._value), (y._node,), _ARG1, y._trace
+        nested = type(argvals[0]) is Box or type(argvals[1]) is Box
     else:
         argvals, parents, argnums, top = _unbox_top(args)
-    for a in argvals:
-        if type(a) is Box:  # boxes of outer traces remain: record those too
-            ans = prim(*argvals, **kwargs)
-            break
-    else:
-        ans = (raw or prim.raw)(*argvals, **kwargs)
+        nested = any(type(a) is Box for a in argvals)
+    # Boxes of outer traces may remain: the wrapper records those too.
+    ans = prim(*argvals, **kwargs) if nested else (raw or prim.raw)(*argvals, **kwargs)
     if NANS.on:
         raise_on_nonfinite(prim, "forward", ans, argvals)
-    if not kwargs:
-        kwargs = _NO_KWARGS  # one shared empty dict keeps each node small
     if type(parents[0]) is VJPNode:
-        node = VJPNode(prim, argvals, kwargs, ans, parents, argnums)
+        # One shared empty dict for calls without keywords keeps each node small.
+        node = VJPNode(prim, argvals, kwargs or _NO_KWARGS, ans, parents, argnums)
         tape = TAPES.get(top)
         if tape is not None:
             tape.append(node)

@@ -9,17 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shutil
 import sys
-import tempfile
-from pathlib import Path
 
 from diaphane.cli import UsageError
+from diaphane.files import write_atomic
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("dot", "json", "svg", "png")
+FORMATS = ("dot", "json", "html", "svg", "png")
 
 
 def register(subparsers) -> None:
@@ -27,7 +25,7 @@ def register(subparsers) -> None:
         "graph",
         help="draw the computation graph of a built-in example",
         description="Trace a built-in example function and print its computation graph "
-        "(Graphviz DOT by default).",
+        "(Graphviz DOT by default; --format html for an interactive page).",
     )
     p.add_argument(
         "example", nargs="?", default="logistic", help="example name (default: logistic)"
@@ -48,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
             "install Graphviz (Debian/Ubuntu package `graphviz`) or use --format dot."
         )
     example = load_example(args.example)
+    if args.format == "html":
+        from diaphane.viz.graph_figure import GraphFigure
+
+        # The interactive page: layered layout, values and gradients on hover.
+        _emit(GraphFigure.from_example(args.example).to_html().encode(), args.out, binary=False)
+        return 0
     graph = trace_graph(example.fun, *example.args, values=args.values, grads=args.grads)
     log.info("traced %s: %d nodes, %d edges", args.example, len(graph.nodes), len(graph.edges))
     if args.format == "json":
@@ -72,7 +76,7 @@ def load_example(name: str):
 
 def _emit(data: bytes, out: str | None, binary: bool) -> None:
     if out is not None and out != "-":
-        _write_atomic(Path(out), data)
+        write_atomic(out, data)
         log.info("wrote %s (%d bytes)", out, len(data))
     elif not binary:
         sys.stdout.write(data.decode())
@@ -82,15 +86,3 @@ def _emit(data: bytes, out: str | None, binary: bool) -> None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, so a failure leaves no half file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from diaphane.files import atomic_open, write_atomic
 from diaphane.text.examples import pad_sentences, windows
 from diaphane.text.ngrams import count_ngrams, decode_contexts, find_contexts, lookup
 from diaphane.text.vocab import Vocabulary
@@ -247,23 +248,19 @@ class NgramLM:
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write ``config.json``, ``model.safetensors`` and ``vocab.txt`` (each atomically)."""
-        from safetensors.numpy import save_file
+        from safetensors.numpy import save
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        save_file(self.tensors(), str(folder / "model.safetensors.tmp"))
-        os.replace(folder / "model.safetensors.tmp", folder / "model.safetensors")
+        write_atomic(folder / "model.safetensors", save(self.tensors()))
         self.vocab.save(folder / "vocab.txt")
-        tmp = folder / "config.json.tmp"
-        tmp.write_text(json.dumps(self.config(), indent=2) + "\n")
-        os.replace(tmp, folder / "config.json")
+        write_atomic(folder / "config.json", json.dumps(self.config(), indent=2) + "\n")
         return folder
 
     def to_arpa(self, path: str | os.PathLike) -> None:
         """Write the model in ARPA back-off format (log10), loadable by KenLM and SRILM."""
         sections = [self._arpa_order(k) for k in range(1, self.order + 1)]
-        tmp = Path(str(path) + ".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
+        with atomic_open(path, "w", encoding="utf-8") as f:
             f.write("\\data\\\n")
             for k, lines in enumerate(sections, 1):
                 f.write(f"ngram {k}={len(lines)}\n")
@@ -271,7 +268,6 @@ class NgramLM:
                 f.write(f"\n\\{k}-grams:\n")
                 f.writelines(lines)
             f.write("\n\\end\\\n")
-        os.replace(tmp, path)
 
     def _arpa_order(self, k: int) -> list[str]:
         V = len(self.vocab)

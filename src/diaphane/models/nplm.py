@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 import diaphane.numpy as dnp
 from diaphane.autodiff.core import DiaphaneError
+from diaphane.files import write_atomic
 from diaphane.nn import init
 from diaphane.nn.checkpoint import load_checkpoint, read_config, save_checkpoint
 from diaphane.nn.losses import cross_entropy, log_softmax
@@ -264,7 +264,7 @@ class NPLM:
             w + " " + " ".join(f"{x:.6g}" for x in row)
             for w, row in zip(words, vectors, strict=True)
         ]
-        return _atomic_text(Path(path), "\n".join(lines) + "\n")
+        return write_atomic(Path(path), "\n".join(lines) + "\n")
 
     # -- saving
 
@@ -308,19 +308,6 @@ class NPLM:
         own = ("kind", "diaphane_version", "hyperparameters", "vocabulary")
         info = {k: v for k, v in ckpt.config.items() if k not in own}
         return cls(Vocabulary.load(vocab_path), hyper, ckpt.params, info=info)
-
-
-def _atomic_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # ----------------------------------------------------------------------------- training

@@ -37,9 +37,10 @@ def _binary(name: str, reflected: bool = False):
     fun = getattr(dnp, name)
     if fun in VJPS:
         # A traced value is on one side for sure: skip the primitive's search for boxes.
+        raw = fun.raw
         if reflected:
-            return lambda self, other: _apply(fun, (other, self), _NO_KWARGS)
-        return lambda self, other: _apply(fun, (self, other), _NO_KWARGS)
+            return lambda self, other: _apply(fun, (other, self), _NO_KWARGS, raw)
+        return lambda self, other: _apply(fun, (self, other), _NO_KWARGS, raw)
     if reflected:
         return lambda self, other: fun(other, self)
     return lambda self, other: fun(self, other)

@@ -13,11 +13,12 @@ import hashlib
 import logging
 import os
 import sys
-import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from diaphane.files import atomic_open
 
 log = logging.getLogger(__name__)
 
@@ -84,22 +85,16 @@ def download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s", url)
     digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, (fetch or urllib.request.urlopen)(url) as response:
-            total = int(getattr(response, "headers", {}).get("Content-Length") or 0)
-            for chunk in _progress(_chunks(response), total, dest.name):
-                digest.update(chunk)
-                out.write(chunk)
+    with atomic_open(dest, "wb") as out, (fetch or urllib.request.urlopen)(url) as response:
+        total = int(getattr(response, "headers", {}).get("Content-Length") or 0)
+        for chunk in _progress(_chunks(response), total, dest.name):
+            digest.update(chunk)
+            out.write(chunk)
         if sha256 is not None and digest.hexdigest() != sha256:
             raise ChecksumError(
                 f"{url} has sha256 {digest.hexdigest()}, expected {sha256}; the download is corrupt"
                 " or the file changed upstream. Nothing was written."
             )
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return dest
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from diaphane.files import write_atomic
+
 UNK, BOS, EOS = "<unk>", "<s>", "</s>"
 
 
@@ -90,11 +92,8 @@ class Vocabulary:
         bad = [w for w in self.words if any(c in w for c in "\t\n\r") or not w]
         if bad:
             raise ValueError(f"cannot save words containing tabs or newlines: {bad[:3]!r}")
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
         lines = (f"{w}\t{int(c)}\n" for w, c in zip(self.words, self.counts, strict=True))
-        tmp.write_text("".join(lines), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, "".join(lines))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocabulary:
