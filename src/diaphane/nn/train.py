@@ -20,18 +20,19 @@ from __future__ import annotations
 import logging
 import math
 import signal
-import sys
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from diaphane.autodiff import value_and_grad
 from diaphane.autodiff.core import DiaphaneError
+from diaphane.nn._batches import ArrayBatches, Batches
+from diaphane.nn._progress import Progress as _Progress
+from diaphane.nn._progress import perplexity as _ppl
 from diaphane.nn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
 __all__ = [
@@ -52,55 +53,6 @@ DONE = ("early stopping",)  # a run that stopped for this is not resumed
 
 class TrainingDiverged(DiaphaneError):
     """The loss became NaN or infinite."""
-
-
-# ----------------------------------------------------------------------------- data
-
-
-class Batches(Protocol):
-    """Minibatches of one epoch, in an order that depends only on ``(seed, epoch)``."""
-
-    def __len__(self) -> int: ...  # batches per epoch
-
-    def __call__(self, epoch: int, start: int = 0) -> Iterator[tuple]: ...
-
-
-class ArrayBatches:
-    """Shuffled minibatches of aligned arrays (rows are examples).
-
-    Epoch ``e`` visits the rows in the order of a permutation drawn from
-    ``np.random.default_rng((seed, e))``; ``start`` skips whole batches without
-    drawing anything else, which is what makes resuming exact.
-
-    >>> b = ArrayBatches([np.arange(5), np.arange(5) * 10], batch_size=2, seed=0)
-    >>> len(b), [x.tolist() for x in next(b(epoch=0))]
-    (3, [[2, 4], [20, 40]])
-    """
-
-    def __init__(
-        self, arrays: Sequence[np.ndarray], batch_size: int, seed: int = 0, shuffle: bool = True
-    ) -> None:
-        self.arrays = [np.asarray(a) for a in arrays]
-        self.n = len(self.arrays[0])
-        if any(len(a) != self.n for a in self.arrays):
-            raise ValueError("ArrayBatches needs arrays with the same number of rows.")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, not {batch_size}.")
-        self.batch_size, self.seed, self.shuffle = batch_size, seed, shuffle
-
-    def __len__(self) -> int:
-        return -(-self.n // self.batch_size)
-
-    def order(self, epoch: int) -> np.ndarray:
-        if not self.shuffle:
-            return np.arange(self.n)
-        return np.random.default_rng((self.seed, epoch)).permutation(self.n)
-
-    def __call__(self, epoch: int, start: int = 0) -> Iterator[tuple]:
-        order = self.order(epoch)
-        for i in range(start * self.batch_size, self.n, self.batch_size):
-            rows = order[i : i + self.batch_size]
-            yield tuple(a[rows] for a in self.arrays)
 
 
 # ----------------------------------------------------------------------------- config and state
@@ -205,50 +157,6 @@ class _Interrupts:
             signal.signal(signal.SIGINT, self._old)
 
 
-# ----------------------------------------------------------------------------- progress
-
-
-class _Progress:
-    """A tqdm bar on stderr with loss, perplexity and tokens/s; silent when disabled."""
-
-    def __init__(self, enabled: bool | None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.bar: Any = None
-        self.t0 = time.perf_counter()
-        self.tokens = 0
-
-    def start_epoch(self, epoch: int, epochs: int, total: int, done: int) -> None:
-        self.close()
-        self.t0, self.tokens = time.perf_counter(), 0
-        if self.enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(
-                total=total, initial=done, desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
-                file=sys.stderr, dynamic_ncols=True, leave=True,
-            )  # fmt: skip
-
-    def update(self, state: TrainState, tokens: int) -> None:
-        self.tokens += tokens
-        if self.bar is None:
-            return
-        loss = state.epoch_loss / max(state.epoch_tokens, 1)
-        rate = self.tokens / max(time.perf_counter() - self.t0, 1e-9)
-        self.bar.set_postfix(
-            loss=f"{loss:.3f}", ppl=f"{_ppl(loss):.1f}", tok_s=f"{rate:,.0f}", refresh=False
-        )
-        self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _ppl(loss: float) -> float:
-    return math.exp(min(loss, 700.0))
-
-
 # ----------------------------------------------------------------------------- the loop
 
 
@@ -333,7 +241,7 @@ def _one_step(run: _Run, batch: tuple, interrupts: _Interrupts) -> None:
     s.step, s.batch = s.step + 1, s.batch + 1
     s.epoch_loss += loss * tokens
     s.epoch_tokens += tokens
-    run.progress.update(s, tokens)
+    run.progress.update(s.epoch_loss / max(s.epoch_tokens, 1), tokens)
     for callback in run.callbacks:
         callback(s, run.params)
     if interrupts.requested:

@@ -28,8 +28,13 @@ from numpy import (  # noqa: F401  (re-exported constants and types)
     uint8,
 )
 
+from diaphane.numpy._arrange import *  # noqa: F403
+from diaphane.numpy._binary import *  # noqa: F403
+from diaphane.numpy._cumulative import *  # noqa: F403
 from diaphane.numpy._elementwise import *  # noqa: F403
+from diaphane.numpy._gather import *  # noqa: F403
 from diaphane.numpy._indexing import *  # noqa: F403
+from diaphane.numpy._join import *  # noqa: F403
 from diaphane.numpy._linear import *  # noqa: F403
 from diaphane.numpy._nondiff import *  # noqa: F403
 from diaphane.numpy._reductions import *  # noqa: F403

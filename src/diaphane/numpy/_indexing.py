@@ -1,10 +1,10 @@
-"""Indexing: ``x[idx]``, take, where, clip, sort, select, and functional updates.
+"""Indexing: ``x[idx]``, where, clip, and functional updates.
 
 Every rule is built on three primitives — :func:`getitem`, :func:`index_update`
 (``x[idx] = v`` without mutation) and :func:`index_add` (``x[idx] += v`` with
 repeated indices summed) — whose rules are each other, so every order of
-derivative works. The rest (take, take_along_axis, sort, select, ...) are
-compositions of these and inherit their rules.
+derivative works. The rest (take, take_along_axis, sort, select, ...: see
+:mod:`diaphane.numpy._gather`) are compositions of these and inherit their rules.
 
 The gradient of gathering rows of a table with an integer array,
 ``table[ids]`` or ``take(table, ids, axis=0)``, is a
@@ -20,7 +20,7 @@ import numpy as np
 
 from diaphane.autodiff.core import BATCH, defjvp, defvjp, getval, nondiff, primitive
 from diaphane.autodiff.sparse import SparseRows, segment_sum
-from diaphane.numpy._shape import broadcast_to, moveaxis, reshape, stack
+from diaphane.numpy._shape import moveaxis
 from diaphane.numpy._util import (
     align_tangent,
     broadcast_tangent,
@@ -30,21 +30,12 @@ from diaphane.numpy._util import (
 )
 
 __all__ = [
-    "choose",
     "clip",
-    "compress",
     "diag_indices",
     "diag_indices_from",
-    "extract",
     "getitem",
     "index_add",
     "index_update",
-    "partition",
-    "put_along_axis",
-    "select",
-    "sort",
-    "take",
-    "take_along_axis",
     "where",
 ]
 
@@ -330,124 +321,6 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
     if a_min is None and a_max is None:
         raise ValueError("clip needs at least one of a_min and a_max.")
     return _clip(a, a_min, a_max)
-
-
-# ----------------------------------------------------------------------------- gathers
-
-
-def _axis_index(axis: int, ndim: int, idx: Any) -> tuple:
-    return (slice(None),) * (axis % ndim) + (idx,)
-
-
-def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> Any:
-    """``np.take``; differentiable in ``a``. Along axis 0 of a table its gradient is sparse."""
-    indices = np.asarray(getval(indices))
-    if axis is None:
-        a, axis = reshape(a, (-1,)), 0
-    n = np.shape(getval(a))[axis]
-    if mode == "wrap":
-        indices = np.mod(indices, n)
-    elif mode == "clip":
-        indices = np.clip(indices, 0, n - 1)
-    if axis % np.ndim(getval(a)) == 0:
-        return getitem(a, indices)
-    return getitem(a, _axis_index(axis, np.ndim(getval(a)), indices))
-
-
-def _along_axis(indices: np.ndarray, axis: int, shape: tuple) -> tuple:
-    """The fancy index ``take_along_axis`` uses: ``indices`` on ``axis``, aranges elsewhere."""
-    ndim = len(shape)
-    axis = axis % ndim
-    return tuple(
-        indices if k == axis else np.arange(n).reshape((1,) * k + (-1,) + (1,) * (ndim - k - 1))
-        for k, n in enumerate(shape)
-    )
-
-
-def _prepare_along(a, indices, axis):
-    indices = np.asarray(getval(indices))
-    if axis is None:
-        a, axis = reshape(a, (-1,)), 0
-    shape = np.shape(getval(a))
-    if indices.ndim != len(shape):
-        raise ValueError("indices and the array must have the same number of dimensions.")
-    return a, _along_axis(indices, axis, shape)
-
-
-def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
-    """``np.take_along_axis``; differentiable in ``arr``."""
-    arr, index = _prepare_along(arr, indices, axis)
-    return getitem(arr, index)
-
-
-def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None) -> Any:
-    """A copy of ``arr`` with ``values`` put along ``axis`` at ``indices``.
-
-    Functional: NumPy's ``put_along_axis`` writes in place and returns None; this
-    returns the new array (flat when ``axis`` is None). Differentiable in ``arr`` and
-    ``values``.
-    """
-    arr, index = _prepare_along(arr, indices, axis)
-    return index_update(arr, index, values)
-
-
-def sort(a: Any, axis: int | None = -1) -> Any:
-    """``np.sort``; the gradient follows each element to where it was sorted (stable order)."""
-    if axis is None:
-        a, axis = reshape(a, (-1,)), 0
-    order = np.argsort(getval(a), axis=axis, kind="stable")
-    return take_along_axis(a, order, axis)
-
-
-def partition(a: Any, kth: Any, axis: int | None = -1) -> Any:
-    """``np.partition``; the gradient follows each element to its place."""
-    if axis is None:
-        a, axis = reshape(a, (-1,)), 0
-    order = np.argpartition(getval(a), kth, axis=axis)
-    return take_along_axis(a, order, axis)
-
-
-def compress(condition: Any, a: Any, axis: int | None = None) -> Any:
-    """``np.compress``: the slices of ``a`` along ``axis`` where ``condition`` holds."""
-    (picked,) = np.nonzero(np.asarray(getval(condition)))
-    return take(a, picked, axis=axis)
-
-
-def extract(condition: Any, arr: Any) -> Any:
-    """``np.extract``: the elements of ``arr`` where ``condition`` holds, flattened."""
-    (picked,) = np.nonzero(np.ravel(getval(condition)))
-    return take(arr, picked)
-
-
-# ----------------------------------------------------------------------------- selections
-
-
-def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
-    """``np.select``: from the first choice whose condition holds, else ``default``."""
-    if len(condlist) != len(choicelist):
-        raise ValueError("select needs as many conditions as choices.")
-    if not choicelist:
-        raise ValueError("select needs at least one choice.")
-    out = default
-    for cond, choice in zip(condlist[::-1], choicelist[::-1], strict=True):
-        out = _where(np.asarray(getval(cond), bool), choice, out)
-    return out
-
-
-def choose(a: Any, choices: Any, mode: str = "raise") -> Any:
-    """``np.choose``: ``choices[a[i]][i]`` for every ``i``, with broadcasting."""
-    a = np.asarray(getval(a))
-    n = len(choices)
-    if mode == "wrap":
-        a = np.mod(a, n)
-    elif mode == "clip":
-        a = np.clip(a, 0, n - 1)
-    elif a.size and (a.min() < 0 or a.max() >= n):
-        raise ValueError("invalid entry in choice array")
-    shape = np.broadcast_shapes(a.shape, *[np.shape(getval(c)) for c in choices])
-    stacked = stack([broadcast_to(c, shape) for c in choices])
-    index = np.broadcast_to(a, shape)[None]
-    return reshape(take_along_axis(stacked, index, 0), shape)
 
 
 diag_indices = nondiff(np.diag_indices, "diag_indices")

@@ -14,9 +14,11 @@ import string
 import numpy as np
 
 from diaphane.autodiff.core import BATCH, defjvp, defjvp_all, defvjp, defvjp_all, getval, primitive
-from diaphane.numpy._elementwise import multiply
+from diaphane.numpy._axes import _ndim, _shape
+from diaphane.numpy._binary import multiply
+from diaphane.numpy._join import stack
 from diaphane.numpy._reductions import mean, sum
-from diaphane.numpy._shape import broadcast_to, reshape, stack, transpose
+from diaphane.numpy._shape import broadcast_to, reshape, transpose
 from diaphane.numpy._util import unbroadcast
 
 __all__ = [
@@ -33,14 +35,6 @@ __all__ = [
 ]
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # numpy's sublist label order
-
-
-def _shape(x):
-    return np.shape(getval(x))
-
-
-def _ndim(x):
-    return np.ndim(getval(x))
 
 
 def mT(x):

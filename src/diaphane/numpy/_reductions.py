@@ -1,17 +1,15 @@
-"""Reductions: sum, mean, prod, max/min, var/std, cumsum/cumprod, the nan-skipping and
-weighted means, trace and ptp.
+"""Reductions: sum, mean, max/min, var/std, the nan-skipping and weighted means, trace
+and ptp (``prod``, ``cumsum`` and ``cumprod`` are in :mod:`diaphane.numpy._cumulative`).
 
 >>> import numpy as np, diaphane.numpy as dnp
 >>> from diaphane.autodiff import grad
->>> grad(dnp.prod)(np.array([2.0, 0.0, 3.0]))
-array([0., 6., 0.])
 >>> grad(dnp.max)(np.array([1.0, 3.0, 3.0]))
 array([0. , 0.5, 0.5])
 
 Each reverse rule spreads the reduced cotangent back over the reduced axes
 (:func:`repeat_to_shape`) and each forward rule reduces the tangent, with the
 reduction axes moved past any leading batch axes (:func:`_shift_axis`); how many
-there are is read off the shapes, as in :mod:`diaphane.numpy._shape`.
+there are is read off the shapes, as in :mod:`diaphane.numpy._axes`.
 
 Conventions worth knowing:
 
@@ -19,8 +17,6 @@ Conventions worth knowing:
   entries tie for the extreme, the gradient is split evenly between them (the
   one-sided derivatives disagree there; the even split is their average along
   the diagonal direction, as in autograd and PyTorch's ``amax``).
-- ``prod`` and ``cumprod`` never divide by the input, so zeros in it are fine,
-  to every order: their rules are built from products of shifted copies.
 - ``std`` has no derivative where it is zero (the rules give inf or nan there).
 """
 
@@ -29,25 +25,14 @@ from __future__ import annotations
 import numpy as np
 
 from diaphane.autodiff.core import defjvp, defvjp, getval, primitive
-from diaphane.numpy._shape import (
-    _crop,
-    _nb,
-    _pad_constant,
-    _reshape,
-    broadcast_to,
-    diagonal,
-    flip,
-    ravel,
-    reshape,
-    transpose,
-)
+from diaphane.numpy._arrange import diagonal
+from diaphane.numpy._elementwise import conj, real
+from diaphane.numpy._shape import _reshape, broadcast_to, reshape
 
 __all__ = [
     "amax",
     "amin",
     "average",
-    "cumprod",
-    "cumsum",
     "max",
     "mean",
     "min",
@@ -55,7 +40,6 @@ __all__ = [
     "nanmean",
     "nanmin",
     "nansum",
-    "prod",
     "ptp",
     "std",
     "sum",
@@ -65,7 +49,6 @@ __all__ = [
 
 sum = primitive(np.sum)
 mean = primitive(np.mean)
-prod = primitive(np.prod)
 max = primitive(np.max)
 min = primitive(np.min)
 amax = max
@@ -208,17 +191,13 @@ def _centered(x, axis):
     """``x`` minus its mean over ``axis``, conjugated for complex ``x`` (|z|² = z̄ z)."""
     c = x - mean(x, axis=axis, keepdims=True)
     if np.iscomplexobj(getval(x)):
-        import diaphane.numpy as dnp
-
-        c = dnp.conj(c)
+        c = conj(c)
     return c
 
 
 def _real_part(v, x):
     if np.iscomplexobj(getval(x)):
-        import diaphane.numpy as dnp
-
-        return dnp.real(v)
+        return real(v)
     return v
 
 
@@ -248,135 +227,6 @@ defvjp(std, _std_vjp, batchable=True)
 defjvp(std, _std_jvp, batchable=True)
 # fmt: on
 
-# ----------------------------------------------------------------------------- prod, cumulative
-
-
-def _cumsum_raw(x, axis):
-    return np.cumsum(x, axis)
-
-
-def _cumprod_raw(x, axis):
-    return np.cumprod(x, axis)
-
-
-_cumsum = primitive(_cumsum_raw, "cumsum")
-_cumprod = primitive(_cumprod_raw, "cumprod")
-
-
-def _cumulative(prim, x, axis, dtype):
-    if axis is None:
-        x, axis = ravel(x), 0
-    out = prim(x, axis % np.ndim(getval(x)))
-    if dtype is not None:
-        from diaphane.numpy._shape import astype
-
-        out = astype(out, dtype)
-    return out
-
-
-def cumsum(x, axis=None, dtype=None):
-    """``np.cumsum``; without ``axis`` the flattened array is summed."""
-    return _cumulative(_cumsum, x, axis, dtype)
-
-
-def cumprod(x, axis=None, dtype=None):
-    """``np.cumprod``; without ``axis`` the flattened array is multiplied."""
-    return _cumulative(_cumprod, x, axis, dtype)
-
-
-def _shift_along(v, step, axis, like, fill=0.0):
-    """``v`` moved ``step`` places forward along ``axis`` of ``like`` (``v`` may carry leading
-    batch axes), with ``fill`` in the places it leaves."""
-    widths = [(0, 0)] * np.ndim(getval(v))
-    ax = axis + _nb(v, like)
-    widths[ax] = (0, step)
-    cropped = _crop(v, tuple(widths))
-    widths[ax] = (step, 0)
-    return _pad_constant(cropped, tuple(widths), fill)
-
-
-def _shift_back(v, step, axis, like):
-    """The adjoint of :func:`_shift_along` with zero fill: move ``step`` places back."""
-    widths = [(0, 0)] * np.ndim(getval(v))
-    ax = axis + _nb(v, like)
-    widths[ax] = (step, 0)
-    cropped = _crop(v, tuple(widths))
-    widths[ax] = (0, step)
-    return _pad_constant(cropped, tuple(widths), 0.0)
-
-
-def _scan_levels(x, axis):
-    """The rounds of a Hillis-Steele scan for cumprod: each multiplies by a copy shifted by
-    twice the last shift. Differentiating these products (never dividing) keeps every
-    derivative exact where ``x`` has zeros."""
-    n = np.shape(getval(x))[axis]
-    levels, step = [x], 1
-    while step < n:
-        levels.append(levels[-1] * _shift_along(levels[-1], step, axis, x, 1.0))
-        step *= 2
-    return levels
-
-
-def _cumprod_vjp(g, ans, x, axis):
-    levels = _scan_levels(x, axis)
-    for k in reversed(range(len(levels) - 1)):
-        xk, step = levels[k], 2**k
-        g = g * _shift_along(xk, step, axis, x, 1.0) + _shift_back(g * xk, step, axis, x)
-    return g
-
-
-def _cumprod_jvp(t, ans, x, axis):
-    levels = _scan_levels(x, axis)
-    for k, xk in enumerate(levels[:-1]):
-        step = 2**k
-        t = t * _shift_along(xk, step, axis, x, 1.0) + xk * _shift_along(t, step, axis, x)
-    return t
-
-
-def _cumsum_reversed(g, axis):
-    return flip(_cumsum(flip(g, axis), axis), axis)
-
-
-# fmt: off
-defvjp(_cumsum,  lambda g, ans, x, axis: _cumsum_reversed(g, axis + _nb(g, ans)),
-       batchable=True)
-defjvp(_cumsum,  lambda t, ans, x, axis: _cumsum(t, axis + _nb(t, x)), batchable=True)
-defvjp(_cumprod, _cumprod_vjp, batchable=True)
-defjvp(_cumprod, _cumprod_jvp, batchable=True)
-# fmt: on
-
-
-def _exclusive_cumprod(y):
-    last = np.ndim(getval(y)) - 1
-    return _shift_along(_cumprod(y, last), 1, last, y, 1.0)
-
-
-def _others_product(x, axis):
-    """For each entry, the product of the other entries reduced with it: the product of
-    everything before it times everything after it along the flattened reduced axes."""
-    shape = np.shape(getval(x))
-    axes = _axes(axis, len(shape))
-    rest = tuple(i for i in range(len(shape)) if i not in axes)
-    perm = rest + axes
-    y = _reshape(transpose(x, perm), (*[shape[i] for i in rest], -1))
-    last = len(rest)
-    z = _exclusive_cumprod(y) * flip(_exclusive_cumprod(flip(y, last)), last)
-    z = _reshape(z, tuple(shape[i] for i in perm))
-    return transpose(z, tuple(np.argsort(perm)))
-
-
-def _prod_vjp(g, ans, x, axis=None, keepdims=False, **kw):
-    return repeat_to_shape(g, x, axis, keepdims) * _others_product(x, axis)
-
-
-def _prod_jvp(t, ans, x, axis=None, keepdims=False, **kw):
-    return sum(t * _others_product(x, axis), axis=_shift_axis(axis, x, t), keepdims=keepdims)
-
-
-# fmt: off
-defvjp(prod, _prod_vjp, batchable=True)
-defjvp(prod, _prod_jvp, batchable=True)
-# fmt: on
 
 # ----------------------------------------------------------------------------- compositions
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from diaphane.autodiff.core import defjvp, defvjp, getval, nondiff, primitive
+from diaphane.numpy._axes import _shape
+from diaphane.numpy._elementwise import conj as _conj
 from diaphane.numpy._util import match_real
 
 __all__ = [
@@ -45,16 +47,6 @@ fftfreq = nondiff(np.fft.fftfreq, "fftfreq")
 rfftfreq = nondiff(np.fft.rfftfreq, "rfftfreq")
 
 _DUAL = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
-
-
-def _shape(x):
-    return np.shape(getval(x))
-
-
-def _dnp():
-    import diaphane.numpy as dnp
-
-    return dnp
 
 
 # ----------------------------------------------------------------------------- crop or pad
@@ -120,9 +112,8 @@ def _hermitian_weights(n, axis, dtype):
 
 
 def _irfftn_vjp(g, ans, x, n, axes, norm=None):
-    dnp = _dnp()
     w = _hermitian_weights(n, axes[-1], np.result_type(getval(g)))
-    return match_real(w * dnp.conj(_rfftn(g, axes, _DUAL[norm])), x)
+    return match_real(w * _conj(_rfftn(g, axes, _DUAL[norm])), x)
 
 
 # fmt: off
@@ -234,12 +225,12 @@ def irfft2(a, s=None, axes=(-2, -1), norm=None):
 
 def hfft(a, n=None, axis=-1, norm=None):
     """``np.fft.hfft``: the DFT of a signal with Hermitian symmetry, given its first half."""
-    return irfft(_dnp().conj(a), n, axis, _DUAL[norm])
+    return irfft(_conj(a), n, axis, _DUAL[norm])
 
 
 def ihfft(a, n=None, axis=-1, norm=None):
     """``np.fft.ihfft``: the inverse of ``hfft`` (real input, half spectrum out)."""
-    return _dnp().conj(rfft(a, n, axis, _DUAL[norm]))
+    return _conj(rfft(a, n, axis, _DUAL[norm]))
 
 
 # ----------------------------------------------------------------------------- shifts
