@@ -19,7 +19,7 @@ from diaphane.numpy._binary import multiply
 from diaphane.numpy._join import stack
 from diaphane.numpy._reductions import mean, sum
 from diaphane.numpy._shape import broadcast_to, reshape, transpose
-from diaphane.numpy._util import unbroadcast
+from diaphane.numpy._util import match_real, unbroadcast
 
 __all__ = [
     "corrcoef",
@@ -65,7 +65,17 @@ def _conj(x):
 
 # ----------------------------------------------------------------------------- matmul
 
-matmul = primitive(np.matmul)
+def _matmul_raw(x, y, **kwargs):
+    # NumPy multiplies a stack by a shared matrix one slice at a time, without BLAS's
+    # big-product speed (30x slower for [16,64,128] @ [128,512] here): fold the stack.
+    if not kwargs and np.ndim(y) == 2 and np.ndim(x) > 2:
+        x = np.asarray(x)
+        folded = np.matmul(x.reshape(-1, x.shape[-1]), y)
+        return folded.reshape(*x.shape[:-1], folded.shape[-1])
+    return np.matmul(x, y, **kwargs)
+
+
+matmul = primitive(_matmul_raw, "matmul")
 
 
 def _promote(x, y, g):
@@ -85,6 +95,11 @@ def _matmul_vjp_x(g, ans, x, y):
 
 def _matmul_vjp_y(g, ans, x, y):
     xp, yp, gp = _promote(x, y, g)
+    if _ndim(y) == 2 and _ndim(x) > 2 and not BATCH.ndim:
+        # A weight applied to a stack of rows: fold the stack into one product rather
+        # than a stack of products summed afterwards.
+        rows = reshape(xp, (-1, _shape(xp)[-1]))
+        return match_real(matmul(mT(rows), reshape(gp, (-1, _shape(gp)[-1]))), y)
     gy = unbroadcast(matmul(mT(xp), gp), yp)
     return _drop(gy, -1) if _ndim(y) == 1 else gy
 
