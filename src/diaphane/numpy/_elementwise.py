@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from diaphane.autodiff.core import Box, defjvp, defvjp, getval, primitive
+from diaphane.autodiff.core import defjvp, defvjp, getval, primitive
 from diaphane.numpy._indexing import where
 from diaphane.numpy._util import align_tangent, broadcast_tangent, dtype_of, unbroadcast
 
@@ -139,7 +139,9 @@ def _weak(d):
     NumPy scalars and 0-d arrays promote float32 to float64; Python scalars do not,
     so a derivative computed from a scalar argument must not stay a NumPy scalar.
     """
-    if type(d) is not Box and isinstance(d, np.ndarray | np.generic) and d.ndim == 0:
+    if type(d) is np.ndarray:  # the common case first: rules run once per node
+        return d.item() if d.ndim == 0 else d
+    if isinstance(d, np.generic):
         return d.item()
     return d
 
@@ -171,7 +173,12 @@ def _zero(g, ans, *args, **kwargs):
 
 def defderiv(prim, deriv) -> None:
     """Register ``g * deriv(ans, x)`` as both the VJP and the JVP of a unary primitive."""
-    defvjp(prim, lambda g, ans, x, **kw: g * _weak(deriv(ans, x)), batchable=True)
+
+    def vjp(g, ans, x, **kw):
+        d = deriv(ans, x)
+        return g * (d if type(d) is np.ndarray and d.ndim else _weak(d))
+
+    defvjp(prim, vjp, batchable=True)
     defjvp(prim, lambda t, ans, x, **kw: t * _weak(deriv(ans, x)), batchable=True)
 
 
