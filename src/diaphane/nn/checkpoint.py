@@ -157,9 +157,10 @@ def _fsync(path: Path) -> None:
 
 
 def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
-    save_file({k: np.require(v, requirements="C") for k, v in arrays.items()}, str(path))
+    # Bytes written by Python get the usual permissions (save_file's file is owner-only).
+    path.write_bytes(save({k: np.require(v, requirements="C") for k, v in arrays.items()}))
 
 
 def _write_folder(folder: Path, params, opt_state, train_state, config) -> None:

@@ -339,7 +339,7 @@ class Adam(Optimizer):
             g = self._decayed(p, g)
         m, v = state["m"], state["v"]
         # In place, through one scratch array: Adam is memory-bound on big tables.
-        tmp = np.multiply(g, 1.0 - b1)
+        tmp = np.multiply(g, 1.0 - b1, out=np.empty_like(p))  # an array even for 0-d p
         m *= b1
         m += tmp
         np.multiply(g, g, out=tmp)

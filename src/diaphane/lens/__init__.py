@@ -1,0 +1,41 @@
+"""Looking inside GPT-style language models.
+
+- :func:`layer_rankings`: the logit lens — per layer and position, the rank and
+  probability of the model's output token, the next token and watched tokens.
+- :func:`saliency`: gradient, gradient x input and integrated gradients of a
+  target token's probability (logit, log-prob, contrast) w.r.t. the input tokens.
+- :func:`attention_rollout`, :func:`attention_flow`: Abnar & Zuidema's two ways
+  to trace attention back to the input tokens.
+- :func:`neuron_factors`: NMF of the MLP neurons' activations.
+
+Every forward and backward pass runs on diaphane's own engine.
+"""
+
+from diaphane.lens.attention import (
+    attention_flow,
+    attention_rollout,
+    model_attentions,
+    residual_attention,
+)
+from diaphane.lens.factors import NeuronFactors, mlp_activations, neuron_factors
+from diaphane.lens.rankings import LayerRankings, layer_rankings, logit_lens, rank_of, top_k
+from diaphane.lens.saliency import Saliency, ig_points, saliency, target_function
+
+__all__ = [
+    "LayerRankings",
+    "NeuronFactors",
+    "Saliency",
+    "attention_flow",
+    "attention_rollout",
+    "ig_points",
+    "layer_rankings",
+    "logit_lens",
+    "mlp_activations",
+    "model_attentions",
+    "neuron_factors",
+    "rank_of",
+    "residual_attention",
+    "saliency",
+    "target_function",
+    "top_k",
+]
