@@ -157,6 +157,11 @@ def test_progress_bar_only_when_asked(tmp_path, capsys):
           config=TrainConfig(epochs=1, progress=True))  # fmt: skip
     err = capsys.readouterr().err
     assert "epoch 1/1" in err and "ppl=" in err and "tok_s=" in err
+    # A loss that is no log-likelihood (GloVe's least squares) shows no perplexity.
+    config = TrainConfig(epochs=1, progress=True, loss_is_log_likelihood=False)
+    train(loss_fn, params, Adam(lr=0.01), ArrayBatches([x, y], 32), config=config)
+    err = capsys.readouterr().err
+    assert "loss=" in err and "ppl=" not in err and "per_s=" in err
 
 
 def test_parameters_passed_in_are_not_modified():

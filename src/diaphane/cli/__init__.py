@@ -14,7 +14,19 @@ from typing import Any
 from diaphane import __version__
 
 # Modules under diaphane.cli that define register(subparsers).
-SUBCOMMAND_MODULES = ("check", "explain", "graph", "lm", "ngram", "nplm", "gpt", "lens", "sentiment", "vectors")
+SUBCOMMAND_MODULES = (
+    "check",
+    "explain",
+    "graph",
+    "lm",
+    "ngram",
+    "nplm",
+    "glove",
+    "gpt",
+    "lens",
+    "sentiment",
+    "vectors",
+)
 
 
 class UsageError(Exception):

@@ -15,8 +15,9 @@ __all__ = ["Progress", "perplexity"]
 class Progress:
     """A tqdm bar on stderr with loss, perplexity and tokens/s; silent when disabled."""
 
-    def __init__(self, enabled: bool | None) -> None:
+    def __init__(self, enabled: bool | None, show_perplexity: bool = True) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.show_perplexity = show_perplexity
         self.bar: Any = None
         self.t0 = time.perf_counter()
         self.tokens = 0
@@ -38,9 +39,13 @@ class Progress:
         if self.bar is None:
             return
         rate = self.tokens / max(time.perf_counter() - self.t0, 1e-9)
-        self.bar.set_postfix(
-            loss=f"{loss:.3f}", ppl=f"{perplexity(loss):.1f}", tok_s=f"{rate:,.0f}", refresh=False
-        )
+        fields = {"loss": f"{loss:.3f}"}
+        if self.show_perplexity:  # a language model: its loss per token, and tokens/s
+            fields["ppl"] = f"{perplexity(loss):.1f}"
+            fields["tok_s"] = f"{rate:,.0f}"
+        else:
+            fields["per_s"] = f"{rate:,.0f}"
+        self.bar.set_postfix(**fields, refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

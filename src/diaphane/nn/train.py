@@ -71,6 +71,8 @@ class TrainConfig:
         checkpoint_every: also checkpoint every this many steps (0: only at epoch ends).
         max_steps: stop after this many steps in all (None: no limit).
         progress: show a progress bar on stderr (None: only when stderr is a terminal).
+        loss_is_log_likelihood: the loss is a mean negative log-likelihood, so the
+            progress bar shows its perplexity too (not so for GloVe's least squares).
     """
 
     epochs: int = 10
@@ -80,6 +82,7 @@ class TrainConfig:
     checkpoint_every: int = 0
     max_steps: int | None = None
     progress: bool | None = None
+    loss_is_log_likelihood: bool = True
 
 
 @dataclass
@@ -340,7 +343,7 @@ def train(
     _start(run, resume)
     if run.state.stopped in DONE:  # resuming a run that already ended
         return TrainResult(run.best_params or run.params, run.optimizer, run.state)
-    run.progress = _Progress(config.progress)
+    run.progress = _Progress(config.progress, config.loss_is_log_likelihood)
     with _Interrupts() as interrupts:
         try:
             _run_epochs(run, interrupts)

@@ -1,0 +1,217 @@
+"""GloVe and PPMI + SVD on wiki+brown: counting time, training speed, and vector quality
+against gensim's skip-gram (defaults, 2 workers) run in the same script.
+
+Usage: ``python bench/glove.py PART [NAME ...]`` with PART one of
+
+- ``count``: co-occurrence counting of wiki+brown (window 10 and 15);
+- ``speed``: GloVe updates/s at 50 dimensions, plain engine gathers vs the fused
+  ``row_dot`` primitive, two batch sizes (one epoch each, wall and CPU time);
+- ``gensim``: gensim Word2Vec skip-gram defaults (the time and scores to beat);
+- ``glove NAME...`` / ``ppmi NAME...``: train the named settings (see ``GLOVE``,
+  ``PPMI``) and evaluate them (WS353 and SimLex-999 Spearman rho, Google analogies
+  by 3CosAdd restricted to the 30,000 most frequent words, gensim's evaluators on
+  the files in its wheel).
+
+Each part merges its rows into ``bench/results/glove.json`` (so each run stays
+under 10 minutes on a busy machine); quality rows compare with the skip-gram
+row measured by ``gensim`` (run it first). Corpus: the gensim-wheel Wikipedia
+sample plus Brown, lower-cased, words only, min count 5.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # standard library only, so threads can be pinned before NumPy loads
+
+common.pin_single_thread()
+
+import numpy as np  # noqa: E402
+
+from diaphane.models.glove import GloVeConfig, train_glove  # noqa: E402
+from diaphane.models.ppmi import PPMIConfig, fit_ppmi  # noqa: E402
+from diaphane.nn.train import TrainConfig  # noqa: E402
+from diaphane.text.cooccur import (  # noqa: E402
+    cooccurrence_matrix,
+    corpus_sequences,
+    encode_sequences,
+)
+
+CORPUS = "wiki+brown"
+RESULT = common.RESULTS_DIR / "glove.json"
+SKIPGRAM = "gensim Word2Vec skip-gram, defaults, 2 workers"
+
+# name: (counting options, GloVe options)
+GLOVE = {
+    "c-demo": ({"window": 15}, {"dim": 50, "x_max": 10, "epochs": 15, "batch_size": 262144}),
+    "stanford": ({"window": 10}, {"dim": 100, "x_max": 100, "epochs": 25, "batch_size": 262144}),
+    "w10-d100-x10-e30": ({"window": 10}, {"dim": 100, "x_max": 10, "epochs": 30}),
+    "w5-d100-x5-e30": ({"window": 5}, {"dim": 100, "x_max": 5, "epochs": 30}),
+    "w10-doc-d100-x10-e30": (
+        {"window": 10, "unit": "document"},
+        {"dim": 100, "x_max": 10, "epochs": 30},
+    ),
+}
+PPMI = {
+    "w5-d100-p0.5": ({"window": 5, "distance_weighting": False}, {"dim": 100, "eig": 0.5}),
+    "w5-d100-p0": ({"window": 5, "distance_weighting": False}, {"dim": 100, "eig": 0.0}),
+    "w5-harmonic-d100-p0.5": ({"window": 5}, {"dim": 100, "eig": 0.5}),
+    "w2-d100-p0.5": ({"window": 2, "distance_weighting": False}, {"dim": 100, "eig": 0.5}),
+}
+
+_cache: dict = {}
+
+
+def sequences(unit: str = "sentence") -> list[list[str]]:
+    if unit not in _cache:
+        _cache[unit] = corpus_sequences(CORPUS, unit=unit)[0]
+    return _cache[unit]
+
+
+def counts(window: int = 10, unit: str = "sentence", distance_weighting: bool = True):
+    vocab, ids = encode_sequences(sequences(unit), min_count=5)
+    t0 = time.perf_counter()
+    X = cooccurrence_matrix(ids, len(vocab), window, distance_weighting=distance_weighting)
+    return vocab, ids, X, time.perf_counter() - t0
+
+
+def evaluate(words: list[str], vectors: np.ndarray) -> dict[str, float]:
+    from gensim.models import KeyedVectors
+    from gensim.test.utils import datapath
+
+    kv = KeyedVectors(vectors.shape[1])
+    kv.add_vectors(words, vectors.astype(np.float32))
+    kv.fill_norms()
+    kv.norms[kv.norms == 0] = 1.0  # words with no context at all: zero vectors
+    ws = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    sl = kv.evaluate_word_pairs(datapath("simlex999.txt"))
+    an = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=30000)
+    return {"WS353 rho": ws[1][0], "WS353 OOV %": ws[2], "SimLex rho": sl[1][0],
+            "SimLex OOV %": sl[2], "analogy acc.": an[0]}  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- result file
+
+
+def merge_rows(rows: list[dict]) -> None:
+    old = json.loads(RESULT.read_text())["rows"] if RESULT.exists() else []
+    names = {r["what"] for r in rows}
+    common.write_result("glove", [r for r in old if r["what"] not in names] + rows,
+                        command="python bench/glove.py PART [NAME ...]")  # fmt: skip
+    common.print_rows("glove", rows)
+
+
+def skipgram_scores() -> dict[str, float]:
+    if not RESULT.exists():
+        return {}
+    rows = json.loads(RESULT.read_text())["rows"]
+    return {r["what"].split(": ", 1)[1].replace("\u03c1", "rho"): r["ours"] for r in rows
+            if r["what"].startswith(f"{SKIPGRAM}: ")}  # fmt: skip
+
+
+def quality_rows(label: str, scores: dict, seconds: float) -> list[dict]:
+    peer = skipgram_scores()
+    rows = [common.row(f"{label}: {k}", v, peer.get(k), SKIPGRAM, k.split()[-1], 1)
+            for k, v in scores.items()]  # fmt: skip
+    rows.append(common.row(f"{label}: training time", seconds, peer.get("training time"),
+                           SKIPGRAM, "s", 1))  # fmt: skip
+    return rows
+
+
+# ----------------------------------------------------------------------------- parts
+
+
+def part_count() -> None:
+    rows = []
+    for window in (10, 15):
+        vocab, ids, _, _ = counts(window)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            X = cooccurrence_matrix(ids, len(vocab), window)
+            times.append(time.perf_counter() - t0)
+        what = (f"count {CORPUS} ({sum(map(len, ids)):,} tokens, |V| {len(vocab) - 1:,}), "
+                f"window {window}: {X.nnz:,} non-zeros")  # fmt: skip
+        rows.append(common.row(what, float(np.median(times)), 2.0, "goal", "s", 3))
+    merge_rows(rows)
+
+
+def part_speed() -> None:
+    vocab, _, X, _ = counts(15)
+    rows = []
+    for fused in (False, True):
+        for batch in (65536, 262144):
+            config = GloVeConfig(dim=50, x_max=10, epochs=1, batch_size=batch, fused=fused)
+            t0, c0 = time.perf_counter(), time.process_time()
+            train_glove(X, vocab, config, train_config=TrainConfig(progress=False))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            how = "fused row_dot primitive" if fused else "plain engine gathers"
+            for clock, seconds in (("wall", wall), ("CPU", cpu)):
+                what = f"GloVe 50 d updates/s, {how}, batch {batch:,} ({clock} time)"
+                rows.append(
+                    common.row(
+                        what,
+                        X.nnz / seconds,
+                        3.4e6,
+                        "Stanford GloVe C, 2 threads (issue figure)",
+                        "1/s",
+                        1,
+                    )
+                )
+    merge_rows(rows)
+
+
+def part_gensim() -> None:
+    from gensim.models import Word2Vec
+
+    sents = sequences()
+    t0 = time.perf_counter()
+    model = Word2Vec(sents, workers=2, seed=0)
+    seconds = time.perf_counter() - t0
+    scores = evaluate(list(model.wv.index_to_key), model.wv.vectors)
+    rows = [common.row(f"{SKIPGRAM}: {k}", v, None, "-", k.split()[-1], 1)
+            for k, v in scores.items()]  # fmt: skip
+    rows.append(common.row(f"{SKIPGRAM}: training time", seconds, None, "-", "s", 1))
+    merge_rows(rows)
+
+
+def part_glove(name: str) -> None:
+    count_opts, glove_opts = GLOVE[name]
+    vocab, _, X, count_s = counts(**count_opts)
+    t0 = time.perf_counter()
+    model, _ = train_glove(X, vocab, GloVeConfig(**glove_opts),
+                                train_config=TrainConfig(progress=False))  # fmt: skip
+    seconds = time.perf_counter() - t0 + count_s
+    scores = evaluate(*model.vectors())
+    label = f"GloVe {name} {json.dumps({**count_opts, **glove_opts})}"
+    merge_rows(quality_rows(label, scores, seconds))
+
+
+def part_ppmi(name: str) -> None:
+    count_opts, ppmi_opts = PPMI[name]
+    vocab, _, X, count_s = counts(**count_opts)
+    t0 = time.perf_counter()
+    model = fit_ppmi(X, vocab, PPMIConfig(**ppmi_opts))
+    seconds = time.perf_counter() - t0 + count_s
+    label = f"PPMI+SVD {name} {json.dumps({**count_opts, **ppmi_opts})}"
+    merge_rows(quality_rows(label, evaluate(*model.vectors()), seconds))
+
+
+def main(argv: list[str]) -> None:
+    logging.getLogger("gensim").setLevel(logging.ERROR)
+    part, names = argv[0], argv[1:]
+    if part in ("glove", "ppmi"):
+        for name in names or list(GLOVE if part == "glove" else PPMI):
+            (part_glove if part == "glove" else part_ppmi)(name)
+    else:
+        {"count": part_count, "speed": part_speed, "gensim": part_gensim}[part]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["count"])

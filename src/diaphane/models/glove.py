@@ -1,0 +1,294 @@
+"""GloVe: word vectors from a weighted least-squares fit to log co-occurrence counts.
+
+Pennington, Socher and Manning (2014) fit, for every non-zero count ``X[i, j]``,
+
+    J = 1/2 sum_ij f(X_ij) (w_i . wc_j + b_i + bc_j - log X_ij)^2,  f(x) = min(1, (x / x_max)^alpha)
+
+with AdaGrad, and keep ``W + W̃`` as the word vectors. Here the loss and its
+gradients come from diaphane's engine over shuffled minibatches of non-zero
+entries: the dot products go through :func:`~diaphane.models._glove_kernel.row_dot`,
+whose gradient is computed as two sparse-matrix products and arrives as sparse
+rows, so AdaGrad only reads and writes the rows a batch touched.
+
+The defaults are Stanford GloVe's (x_max 100, alpha 0.75, learning rate 0.05, AdaGrad
+with its sums of squares starting at 1, uniform initialisation in ±0.5/dim).
+Stanford's AdaGrad accumulates the squares of ``lr x gradient``; that is
+``AdaGrad(lr=1, initial_accumulator=1/lr²)`` here, the same update.
+
+Entry points: :class:`GloVeConfig`, :func:`train_glove`, :class:`GloVe`,
+:func:`glove_loss`, :class:`GloVeBatches`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+import diaphane.numpy as dnp
+from diaphane.autodiff.core import DiaphaneError
+from diaphane.models._glove_kernel import row_dot
+from diaphane.nn.checkpoint import load_checkpoint, read_config, save_checkpoint
+from diaphane.nn.optim import AdaGrad
+from diaphane.nn.train import TrainConfig, TrainResult, train
+from diaphane.text.vocab import Vocabulary
+
+__all__ = ["GloVe", "GloVeBatches", "GloVeConfig", "glove_loss", "train_glove", "weighting"]
+
+log = logging.getLogger(__name__)
+
+KIND = "glove"
+VOCAB_FILE = "vocab.txt"
+
+
+@dataclass
+class GloVeConfig:
+    """GloVe's hyperparameters (counting ones are recorded by the caller that counts).
+
+    Attributes:
+        dim: vector size.
+        x_max: counts at or above this get full weight.
+        alpha: exponent of the weighting below ``x_max``.
+        lr: AdaGrad's learning rate, in Stanford's sense (see the module docs).
+        epochs: passes over the non-zero entries.
+        batch_size: non-zero entries per step (about: batches are drawn at random).
+        seed: initialisation and shuffling.
+        output: ``"sum"`` (``W + W̃``, Stanford's ``-model 2``) or ``"W"``.
+        fused: use the fused :func:`row_dot` primitive (else plain engine gathers).
+    """
+
+    dim: int = 50
+    x_max: float = 100.0
+    alpha: float = 0.75
+    lr: float = 0.05
+    epochs: int = 25
+    batch_size: int = 65536
+    seed: int = 0
+    output: str = "sum"
+    fused: bool = True
+
+    def __post_init__(self) -> None:
+        if self.dim < 1 or self.epochs < 0 or self.batch_size < 1:
+            raise DiaphaneError("GloVe needs dim >= 1, epochs >= 0 and batch_size >= 1.")
+        if self.x_max <= 0 or self.lr <= 0:
+            raise DiaphaneError("GloVe needs a positive x_max and learning rate.")
+        if self.output not in ("sum", "W"):
+            raise DiaphaneError(f"output must be 'sum' or 'W', not {self.output!r}.")
+
+
+def weighting(x: np.ndarray, x_max: float, alpha: float) -> np.ndarray:
+    """GloVe's ``f(x) = min(1, (x / x_max)^alpha)``.
+
+    >>> weighting(np.array([1.0, 10.0, 1000.0]), 10.0, 1.0)
+    array([0.1, 1. , 1. ])
+    """
+    return np.minimum(1.0, (np.asarray(x) / x_max) ** alpha)
+
+
+def init_params(vocab_size: int, dim: int, seed: int = 0, dtype: Any = np.float32) -> dict:
+    """Stanford's initialisation: every parameter uniform in ``[-0.5/dim, 0.5/dim)``."""
+    rng = np.random.default_rng(seed)
+
+    def uniform(*shape: int) -> np.ndarray:
+        return ((rng.random(shape) - 0.5) / dim).astype(dtype)
+
+    return {
+        "W": uniform(vocab_size, dim),
+        "W_ctx": uniform(vocab_size, dim),
+        "b": uniform(vocab_size),
+        "b_ctx": uniform(vocab_size),
+    }
+
+
+def glove_loss(
+    params: dict,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    log_x: np.ndarray,
+    weight: np.ndarray,
+    fused: bool = True,
+) -> Any:
+    """Mean over the batch of ``1/2 f(X_ij) (w_i . wc_j + b_i + bc_j - log X_ij)^2``.
+
+    ``weight`` is ``f(X_ij)``; ``fused=False`` spells the dot products with plain
+    engine gathers (same value and gradient, slower).
+    """
+    W, C = params["W"], params["W_ctx"]
+    dots = row_dot(W, C, rows, cols) if fused else dnp.sum(W[rows] * C[cols], axis=1)
+    diff = dots + params["b"][rows] + params["b_ctx"][cols] - log_x
+    return 0.5 * dnp.mean(weight * diff * diff)
+
+
+class GloVeBatches:
+    """Random minibatches of a co-occurrence matrix's non-zero entries.
+
+    Each entry draws a batch at random (``np.random.default_rng((seed, epoch))``),
+    and a stable sort by batch keeps the matrix's row order inside every batch:
+    the batches are as random as a shuffle, and sorted by row, which lets
+    :func:`row_dot` build its sparse products without sorting. A batch is
+    ``(rows, cols, log X, f(X))``.
+    """
+
+    def __init__(self, X: sp.spmatrix, x_max: float, alpha: float, batch_size: int, seed: int = 0):
+        X = sp.csr_matrix(X)
+        X.sum_duplicates()
+        if X.nnz == 0:
+            raise DiaphaneError("The co-occurrence matrix is empty: the corpus is too small.")
+        if X.data.min() <= 0 or not np.all(np.isfinite(X.data)):
+            raise DiaphaneError("Co-occurrence counts must be positive and finite.")
+        coo = X.tocoo()
+        self.rows = coo.row.astype(np.int64)
+        self.cols = coo.col.astype(np.int64)
+        self.log_x = np.log(coo.data).astype(np.float32)
+        self.weight = weighting(coo.data, x_max, alpha).astype(np.float32)
+        self.n = X.nnz
+        self.n_batches = max(1, round(self.n / batch_size))
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def order(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """The entries in batch order, and where each batch starts in it."""
+        rng = np.random.default_rng((self.seed, epoch))
+        dtype = np.int16 if self.n_batches <= 2**15 else np.int32  # int16 sorts by radix
+        which = rng.integers(0, self.n_batches, self.n, dtype=dtype)
+        order = np.argsort(which, kind="stable")
+        bounds = np.zeros(self.n_batches + 1, np.int64)
+        np.cumsum(np.bincount(which, minlength=self.n_batches), out=bounds[1:])
+        return order, bounds
+
+    def __call__(self, epoch: int, start: int = 0) -> Iterator[tuple]:
+        order, bounds = self.order(epoch)
+        for b in range(start, self.n_batches):
+            idx = order[bounds[b] : bounds[b + 1]]
+            yield self.rows[idx], self.cols[idx], self.log_x[idx], self.weight[idx]
+
+
+class GloVe:
+    """A trained GloVe model: vocabulary, hyperparameters and the four parameter tables."""
+
+    def __init__(
+        self, vocab: Vocabulary, config: GloVeConfig, params: dict, info: dict | None = None
+    ) -> None:
+        if params["W"].shape != (len(vocab), config.dim):
+            raise DiaphaneError(
+                f"GloVe's W has shape {params['W'].shape}, expected ({len(vocab)}, {config.dim})."
+            )
+        self.vocab, self.config, self.params = vocab, config, params
+        self.info = dict(info or {})
+
+    def __repr__(self) -> str:
+        return f"GloVe(|V|={len(self.vocab)}, dim={self.config.dim})"
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """The words (``<unk>`` left out) and their float32 vectors, ``W + W̃`` by default."""
+        W = self.params["W"]
+        out = W + self.params["W_ctx"] if self.config.output == "sum" else W
+        keep = [i for i, w in enumerate(self.vocab.words) if w != self.vocab.words[0]]
+        return [self.vocab.words[i] for i in keep], np.asarray(out[keep], np.float32)
+
+    def word_vectors(self) -> Any:
+        """A :class:`diaphane.vectors.WordVectors` when that module is there, else ``vectors()``."""
+        try:
+            from diaphane.vectors import WordVectors
+        except ImportError:
+            return self.vectors()
+        return WordVectors(*self.vectors())
+
+    def folder_config(self) -> dict:
+        from diaphane import __version__
+
+        return {
+            "kind": KIND,
+            "diaphane_version": __version__,
+            "hyperparameters": asdict(self.config),
+            "vocabulary": {"file": VOCAB_FILE, "size": len(self.vocab)},
+            **self.info,
+        }
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write the model folder (config.json, model.safetensors, vocab.txt) atomically."""
+        return save_checkpoint(
+            folder, self.params, None, {}, self.folder_config(), {VOCAB_FILE: self.vocab.save}
+        )
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> GloVe:
+        """Read a folder written by :meth:`save` (or a training checkpoint)."""
+        config, vocab, ckpt = _load_folder(folder, KIND)
+        known = {f.name for f in fields(GloVeConfig)}
+        hyper = GloVeConfig(**{k: v for k, v in config["hyperparameters"].items() if k in known})
+        own = ("kind", "diaphane_version", "hyperparameters", "vocabulary")
+        info = {k: v for k, v in ckpt.config.items() if k not in own}
+        return cls(vocab, hyper, ckpt.params, info=info)
+
+
+def _load_folder(folder: str | os.PathLike, kind: str) -> tuple[dict, Vocabulary, Any]:
+    config = read_config(folder)
+    if config.get("kind") != kind:
+        raise DiaphaneError(
+            f"{folder} holds a {config.get('kind', 'unknown')!r} model, not a {kind!r} one; "
+            "use the command for that kind of model."
+        )
+    vocab_path = Path(folder) / VOCAB_FILE
+    if not vocab_path.is_file():
+        raise DiaphaneError(f"{vocab_path} is missing; the model folder is incomplete.")
+    return config, Vocabulary.load(vocab_path), load_checkpoint(folder)
+
+
+def train_glove(
+    X: sp.spmatrix,
+    vocab: Vocabulary,
+    config: GloVeConfig | None = None,
+    *,
+    train_config: TrainConfig | None = None,
+    info: dict | None = None,
+    resume: bool = False,
+) -> tuple[GloVe, TrainResult]:
+    """Fit GloVe to the co-occurrence matrix ``X`` (``|V| x |V|``, rows and columns in
+    ``vocab``'s order), with progress, checkpoints and exact resume from
+    :func:`diaphane.nn.train.train`.
+
+    Args:
+        X: co-occurrence counts, e.g. from :func:`diaphane.text.cooccur.cooccurrence_matrix`.
+        vocab: the words of its rows.
+        config: GloVe's hyperparameters.
+        train_config: checkpoint folder, progress bar, max steps (epochs come from ``config``).
+        info: recorded in the model's ``config.json`` (corpus, fingerprint, window, ...).
+        resume: continue from ``train_config.checkpoint_dir/last``.
+
+    Returns:
+        The model and the training result (``result.state.history`` holds the mean
+        loss per epoch).
+    """
+    config = config or GloVeConfig()
+    if X.shape != (len(vocab), len(vocab)):
+        raise DiaphaneError(f"X is {X.shape}; the vocabulary has {len(vocab)} words.")
+    batches = GloVeBatches(X, config.x_max, config.alpha, config.batch_size, config.seed)
+    params = init_params(len(vocab), config.dim, config.seed)
+    # Stanford's update with a batch-mean loss: see the module docs (scale-free in AdaGrad).
+    scale = config.lr * batches.n / len(batches)
+    optimizer = AdaGrad(lr=1.0, initial_accumulator=1.0 / scale**2)
+    tc = train_config or TrainConfig()
+    tc = TrainConfig(
+        **{**asdict(tc), "epochs": config.epochs, "patience": 0, "loss_is_log_likelihood": False}
+    )
+    model = GloVe(vocab, config, params, info)
+    fused = config.fused
+
+    def loss(p: dict, rows: Any, cols: Any, log_x: Any, weight: Any) -> Any:
+        return glove_loss(p, rows, cols, log_x, weight, fused)
+
+    result = train(
+        loss, params, optimizer, batches, config=tc, model_config=model.folder_config(),
+        extra_files={VOCAB_FILE: vocab.save}, resume=resume,
+    )  # fmt: skip
+    model.params = result.params
+    return model, result

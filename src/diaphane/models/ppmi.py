@@ -1,0 +1,192 @@
+"""PPMI + SVD: the deterministic count-based reference for word vectors.
+
+From a co-occurrence matrix ``X`` (words x contexts), the positive pointwise mutual
+information with context-distribution smoothing (Levy, Goldberg and Dagan 2015),
+
+    PMI(w, c) = log X_wc - log X_w* - log P_a(c),   P_a(c) = X_*c^a / sum_c' X_*c'^a
+
+kept where ``PMI - log k`` is positive (shifted PPMI; ``k = 1`` is plain PPMI), then a
+truncated SVD ``U Σ Vᵀ`` to ``dim`` dimensions, with word vectors ``U Σ^p``
+(eigenvalue weighting ``p``: 0 and 0.5 work best for similarity).
+
+The result is deterministic: the SVD is randomised with a fixed seed, and each
+singular vector's sign is fixed (its largest entry is positive).
+
+Entry points: :func:`ppmi_matrix`, :class:`PPMIConfig`, :func:`fit_ppmi`, :class:`PPMI`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from diaphane.autodiff.core import DiaphaneError
+from diaphane.models.glove import VOCAB_FILE, _load_folder
+from diaphane.nn.checkpoint import save_checkpoint
+from diaphane.text.vocab import Vocabulary
+
+__all__ = ["PPMI", "PPMIConfig", "fit_ppmi", "ppmi_matrix", "truncated_svd"]
+
+KIND = "ppmi"
+
+
+@dataclass
+class PPMIConfig:
+    """Hyperparameters of PPMI + SVD.
+
+    Attributes:
+        dim: SVD dimensions.
+        cds: context-distribution smoothing exponent a (1 turns it off).
+        shift: ``k`` of shifted PPMI, ``max(PMI - log k, 0)`` (1: plain PPMI).
+        eig: eigenvalue weighting ``p``: vectors are ``U Σ^p``.
+    """
+
+    dim: int = 100
+    cds: float = 0.75
+    shift: float = 1.0
+    eig: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.dim < 1 or self.shift <= 0 or self.cds <= 0:
+            raise DiaphaneError("PPMI needs dim >= 1, a positive shift and a positive cds.")
+
+
+def ppmi_matrix(X: sp.spmatrix, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
+    """Shifted positive PMI of the counts ``X`` with smoothed context probabilities.
+
+    >>> X = sp.csr_matrix(np.array([[0.0, 2.0], [2.0, 1.0]]))
+    >>> np.round(ppmi_matrix(X, cds=1.0).toarray(), 4)
+    array([[0.    , 0.5108],
+           [0.5108, 0.    ]])
+    """
+    X = sp.csr_matrix(X, dtype=np.float64)
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    if X.nnz == 0:
+        raise DiaphaneError("The co-occurrence matrix is empty: the corpus is too small.")
+    row_sums = np.asarray(X.sum(axis=1)).ravel()
+    col_smoothed = np.asarray(X.sum(axis=0)).ravel() ** cds
+    coo = X.tocoo()
+    pmi = (
+        np.log(coo.data)
+        - np.log(row_sums[coo.row])
+        - np.log(col_smoothed[coo.col] / col_smoothed.sum())
+        - np.log(shift)
+    )
+    keep = pmi > 0
+    return sp.csr_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=X.shape)
+
+
+def truncated_svd(
+    M: sp.spmatrix, k: int, n_iter: int = 6, oversample: int = 20, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` largest singular triplets ``U, s, Vt`` of ``M``, in decreasing order.
+
+    Randomised (Halko, Martinsson and Tropp 2011): ``n_iter`` power iterations on a
+    seeded Gaussian sketch of ``k + oversample`` columns, then a small dense SVD.
+    Seeded and with each singular vector's sign fixed (largest entry of ``U``'s
+    column positive), so the same matrix always gives the same vectors.
+    """
+    M = sp.csr_matrix(M, dtype=np.float64)
+    k = min(k, min(M.shape))
+    if k < 1:
+        raise DiaphaneError(f"A {M.shape} matrix is too small for an SVD; use a bigger corpus.")
+    width = min(k + oversample, min(M.shape))
+    # The power iterations only find the subspace: float32 products halve their cost.
+    M32, MT32 = M.astype(np.float32), M.T.tocsr().astype(np.float32)
+    Q = M32 @ np.random.default_rng(seed).standard_normal((M.shape[1], width), np.float32)
+    for _ in range(n_iter):  # re-orthonormalised each time: the spectrum may span decades
+        Q = _orthonormal(M32 @ _orthonormal(MT32 @ _orthonormal(Q)))
+    Q, _ = np.linalg.qr(Q.astype(np.float64))
+    MT = MT32.astype(np.float64)
+    Ub, s, Vt = np.linalg.svd(np.asarray((MT @ Q).T), full_matrices=False)
+    U = Q @ Ub[:, :k]
+    s, Vt = s[:k], Vt[:k]
+    signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(k)])
+    signs[signs == 0] = 1.0
+    return U * signs, s, Vt * signs[:, None]
+
+
+def _orthonormal(Y: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of Y's columns by Cholesky QR (a few GEMMs, not a Householder QR)."""
+    Y64 = Y.astype(np.float64)
+    gram = Y64.T @ Y64
+    gram[np.diag_indices_from(gram)] += 1e-10 * np.trace(gram) + 1e-300
+    L = np.linalg.cholesky(gram)
+    return np.linalg.solve(L, Y64.T).T.astype(Y.dtype)
+
+
+class PPMI:
+    """PPMI + SVD word vectors: vocabulary, hyperparameters, ``U Σ^p`` and ``Σ``."""
+
+    def __init__(
+        self, vocab: Vocabulary, config: PPMIConfig, params: dict, info: dict | None = None
+    ) -> None:
+        self.vocab, self.config, self.params = vocab, config, params
+        self.info = dict(info or {})
+
+    def __repr__(self) -> str:
+        return f"PPMI(|V|={len(self.vocab)}, dim={self.params['vectors'].shape[1]})"
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """The words (``<unk>`` left out) and their float32 vectors ``U Σ^p``."""
+        unk = self.vocab.unk_id
+        keep = [i for i in range(len(self.vocab)) if i != unk]
+        words = [self.vocab.words[i] for i in keep]
+        return words, np.asarray(self.params["vectors"][keep], np.float32)
+
+    def word_vectors(self) -> Any:
+        """A :class:`diaphane.vectors.WordVectors` when that module is there, else ``vectors()``."""
+        try:
+            from diaphane.vectors import WordVectors
+        except ImportError:
+            return self.vectors()
+        return WordVectors(*self.vectors())
+
+    def folder_config(self) -> dict:
+        from diaphane import __version__
+
+        return {
+            "kind": KIND,
+            "diaphane_version": __version__,
+            "hyperparameters": asdict(self.config),
+            "vocabulary": {"file": VOCAB_FILE, "size": len(self.vocab)},
+            **self.info,
+        }
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write the model folder (config.json, model.safetensors, vocab.txt) atomically."""
+        return save_checkpoint(
+            folder, self.params, None, {}, self.folder_config(), {VOCAB_FILE: self.vocab.save}
+        )
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> PPMI:
+        """Read a folder written by :meth:`save`."""
+        config, vocab, ckpt = _load_folder(folder, KIND)
+        known = {f.name for f in fields(PPMIConfig)}
+        hyper = PPMIConfig(**{k: v for k, v in config["hyperparameters"].items() if k in known})
+        own = ("kind", "diaphane_version", "hyperparameters", "vocabulary")
+        info = {k: v for k, v in ckpt.config.items() if k not in own}
+        return cls(vocab, hyper, ckpt.params, info=info)
+
+
+def fit_ppmi(
+    X: sp.spmatrix, vocab: Vocabulary, config: PPMIConfig | None = None, info: dict | None = None
+) -> PPMI:
+    """PPMI + SVD of the co-occurrence matrix ``X`` (rows and columns in ``vocab``'s order).
+
+    ``info`` is recorded in the model's ``config.json`` (corpus, window, ...).
+    """
+    config = config or PPMIConfig()
+    if X.shape != (len(vocab), len(vocab)):
+        raise DiaphaneError(f"X is {X.shape}; the vocabulary has {len(vocab)} words.")
+    U, s, _ = truncated_svd(ppmi_matrix(X, config.cds, config.shift), config.dim)
+    vectors = (U * s**config.eig).astype(np.float32)
+    params = {"vectors": vectors, "singular_values": s.astype(np.float32)}
+    return PPMI(vocab, config, params, info)
