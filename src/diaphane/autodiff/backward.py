@@ -98,7 +98,8 @@ def _reverse_pass(ends: list, tape: list, keep_graph: bool, batched: bool) -> di
             if rule is not None:
                 # The common case, inlined: one traced argument, a per-argument rule.
                 parent = parents[0]
-                pg = rule(g, node.ans, *node.args, **node.kwargs)
+                kw = node.kwargs
+                pg = rule(g, node.ans, *node.args, **kw) if kw else rule(g, node.ans, *node.args)
                 prev = get(parent)
                 outgrads[parent] = pg if prev is None else add_cotangents(prev, pg)
             else:

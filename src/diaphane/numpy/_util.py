@@ -22,14 +22,10 @@ def unbroadcast(g: Any, x: Any) -> Any:
     Leading batch axes (see :func:`diaphane.autodiff.core.batch_axes`) are kept.
     A complex ``g`` for a real ``x`` keeps its real part.
     """
-    if (
-        type(g) is np.ndarray
-        and type(x) is np.ndarray
-        and not BATCH.ndim
-        and g.shape == x.shape
-        and (g.dtype.kind != "c" or x.dtype.kind == "c")
-    ):
-        return g  # the common case: nothing was broadcast
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape and not BATCH.ndim:
+        gdt = g.dtype
+        if gdt is x.dtype or gdt.kind != "c" or x.dtype.kind == "c":
+            return g  # the common case: nothing was broadcast
     import diaphane.numpy as dnp
 
     gv = getval(g)
