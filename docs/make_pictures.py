@@ -103,12 +103,32 @@ def windows():
     return TrainingWindows.ngram("The cat sat on the mat.", order=4)
 
 
+LENS_TEXT = "Heathrow airport is located in the city of"
+
+
+def lens():
+    from diaphane.lens.figures import RankingsFigure
+    from diaphane.models.gpt import default_model
+
+    return RankingsFigure.from_model(default_model(), LENS_TEXT, watch=[" London", " Paris"])
+
+
+def saliency():
+    from diaphane.lens import saliency as attribute
+    from diaphane.lens.figures import SaliencyFigure
+    from diaphane.models.gpt import default_model
+
+    return SaliencyFigure.from_saliency(attribute(default_model(), LENS_TEXT, target=" London"))
+
+
 PICTURES: list[tuple[str, Callable]] = [
     ("covariance", covariance),
     ("einsum", einsum),
     ("graph", graph),
     ("map", embedding_map),
     ("windows", windows),
+    ("lens", lens),
+    ("saliency", saliency),
 ]
 
 

@@ -2,16 +2,22 @@
 
 Each takes an optional model folder (a Hugging Face GPT-2 checkpoint or a model
 diaphane trained) before the text; without one, the small model shipped with
-diaphane is used.
+diaphane is used. Each prints a table; ``--out FILE`` also writes the figure
+(an HTML page, or PNG/SVG by the file's suffix or ``--format``; ``--out -``
+writes HTML or SVG to standard output instead of the table).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 from diaphane.cli import UsageError
 
+FORMATS = ("html", "png", "svg")
+FLOW_TOKENS = 32  # longer texts get attention flow in the page only when --method flow asks
 RULES = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
 
 
@@ -30,6 +36,10 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--ecco", action="store_true", help="Ecco's variant: no final LayerNorm on inner layers"
     )
+    p.add_argument(
+        "--show", nargs="+", choices=("output", "next", "watch"), default=["output", "watch"],
+        help="figure panels: the output token, the actual next token, the watched tokens",
+    )  # fmt: skip
     p.set_defaults(func=_lens)
 
     p = subparsers.add_parser(
@@ -65,6 +75,43 @@ def register(subparsers: Any) -> None:
 def _model_text_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="[MODEL_DIR] TEXT", help="model folder and text")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument(
+        "--out", metavar="FILE", help="also write the figure (HTML; .png/.svg by suffix; - stdout)"
+    )
+    p.add_argument("--format", choices=FORMATS, help="figure format (default: from --out's suffix)")
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    suffix = Path(args.out).suffix.lower().lstrip(".")
+    return suffix if suffix in ("png", "svg") else "html"
+
+
+def _emit(make_figure: Any, table: str, args: argparse.Namespace) -> int:
+    """Print the table, and write the figure when ``--out`` asks for it (``-``: instead)."""
+    if args.out is None:
+        if args.format:
+            raise UsageError(f"--format {args.format} writes a figure: pass --out FILE too.")
+        print(table)
+        return 0
+    fmt = _format(args)
+    if args.out == "-":
+        if fmt == "png":
+            raise UsageError("PNG output is binary: pass --out FILE.png")
+        fig = make_figure()
+        sys.stdout.write(fig.to_html() if fmt == "html" else fig.to_svg())
+        return 0
+    print(table)
+    fig = make_figure()
+    if fmt == "html":
+        fig.to_html(args.out)
+    elif fmt == "svg":
+        fig.to_svg(args.out)
+    else:
+        fig.to_png(args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, str]:
@@ -91,8 +138,15 @@ def _lens(args: argparse.Namespace) -> int:
     model, text = _load(args)
     r = layer_rankings(model, text, watch=args.watch, k=args.k, ecco_compatible=args.ecco)
     _check_position(args.position, len(r.ids))
-    print(r.table(args.position))
-    return 0
+
+    def figure() -> Any:
+        from diaphane.lens.figures import RankingsFigure
+
+        return RankingsFigure.from_rankings(
+            r, targets=args.show, vocab_size=model.config.vocab_size, position=args.position
+        )
+
+    return _emit(figure, r.table(args.position), args)
 
 
 def _saliency(args: argparse.Namespace) -> int:
@@ -104,8 +158,13 @@ def _saliency(args: argparse.Namespace) -> int:
         contrast=args.contrast, n_steps=args.steps, rule=args.rule, baseline=args.baseline,
         aggregate=args.aggregate,
     )  # fmt: skip
-    print(s.table())
-    return 0
+
+    def figure() -> Any:
+        from diaphane.lens.figures import SaliencyFigure
+
+        return SaliencyFigure.from_saliency(s)
+
+    return _emit(figure, s.table(), args)
 
 
 def _attention(args: argparse.Namespace) -> int:
@@ -115,11 +174,21 @@ def _attention(args: argparse.Namespace) -> int:
     model, text = _load(args)
     ids = encode(model, text)
     _check_position(args.position, len(ids))
-    att = model_attentions(model, ids)
+    att = model_attentions(model, text)
     values = attention_flow(att) if args.method == "flow" else attention_rollout(att)[-1]
     tokens = [token_text(model, t) for t in ids]
-    print(_matrix(values, tokens) if args.matrix else _row(values, tokens, args.position))
-    return 0
+    table = _matrix(values, tokens) if args.matrix else _row(values, tokens, args.position)
+
+    def figure() -> Any:
+        from diaphane.lens.figures import AttentionFigure
+
+        flow = args.method == "flow" or len(ids) <= FLOW_TOKENS
+        return AttentionFigure(
+            tokens=tokens, attentions=att.astype("float64"), rollout=attention_rollout(att),
+            flow=attention_flow(att, all_layers=True) if flow else None, view=args.method,
+        )  # fmt: skip
+
+    return _emit(figure, table, args)
 
 
 def _check_position(position: int, n: int) -> None:

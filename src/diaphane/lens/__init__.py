@@ -21,7 +21,11 @@ from diaphane.lens.factors import NeuronFactors, mlp_activations, neuron_factors
 from diaphane.lens.rankings import LayerRankings, layer_rankings, logit_lens, rank_of, top_k
 from diaphane.lens.saliency import Saliency, ig_points, saliency, target_function
 
+# The figures pull in the figure machinery: imported on first use.
+_FIGURES = ("AttentionFigure", "FactorsFigure", "RankingsFigure", "SaliencyFigure")
+
 __all__ = [
+    *_FIGURES,
     "LayerRankings",
     "NeuronFactors",
     "Saliency",
@@ -39,3 +43,11 @@ __all__ = [
     "target_function",
     "top_k",
 ]
+
+
+def __getattr__(name: str):
+    if name in _FIGURES:
+        from diaphane.lens import figures
+
+        return getattr(figures, name)
+    raise AttributeError(f"module 'diaphane.lens' has no attribute {name!r}")
