@@ -158,3 +158,129 @@ def test_arpa_loads_in_kenlm_and_agrees(inaugural, tmp_path, smoothing):
             ours = lm.logprob_ids(np.array([ctx[-2:]]), np.array([i]))[0] / np.log(10)
             assert theirs == pytest.approx(ours, abs=2e-5)
             ctx.append(i)
+
+
+# --- fast tables: counting, hashed look-ups, scoring -----------------------------------
+
+
+def _reference_prob(lm, contexts, words):
+    """p(w | h) by binary search in the sorted key arrays (the model's arrays, no hashing)."""
+    from diaphane.text.ngrams import lookup
+
+    V = len(lm.vocab)
+    contexts = np.asarray(contexts, np.int64)[:, -(lm.order - 1) :]
+    p = np.where(words == lm.vocab.bos_id, 0.0, 1.0 / lm.n_predictable)
+    c = np.zeros(len(words), np.int64)
+    found = [c]
+    for j in range(1, contexts.shape[1] + 1):
+        key = np.where(c >= 0, c * V + contexts[:, -j], -1)
+        c = lookup(lm.contexts[j], key) if j < lm.order else np.full(len(words), -1)
+        found.append(c)
+    for k in range(1, contexts.shape[1] + 2):
+        c = found[k - 1]
+        g = lookup(lm.keys[k - 1], np.where(c >= 0, c * V + words, -1))
+        alpha = np.where(g >= 0, lm.alpha[k - 1][g], 0.0)
+        p = np.where(c >= 0, alpha + lm.gamma[k - 1][np.maximum(c, 0)] * p, p)
+    return p
+
+
+@pytest.mark.parametrize("smoothing", ["mle", "addk", "kn"])
+def test_hashed_scoring_equals_binary_search(inaugural, smoothing):
+    lm = NgramLM(3, smoothing).fit(inaugural[:300])
+    assert not lm._index[2].dense and not lm._ctx_index[2].dense  # the hash path is tested
+    stream = pad_sentences(inaugural[300:400], lm.vocab, 3)
+    rng = np.random.default_rng(0)
+    ctx = np.vstack(
+        [
+            np.lib.stride_tricks.sliding_window_view(stream[:-1], 2)[:2000],
+            rng.integers(0, len(lm.vocab), (500, 2)),
+        ]
+    )
+    words = np.concatenate([stream[2:2002], rng.integers(0, len(lm.vocab), 500)])
+    ours = lm.logprob_ids(ctx, words)
+    with np.errstate(divide="ignore"):
+        ref = np.log(_reference_prob(lm, ctx, words.astype(np.int64)))
+    np.testing.assert_array_equal(ours, ref)  # the same arithmetic: bit for bit
+
+
+def test_key_index_finds_every_key_and_no_other():
+    from diaphane.text.ngrams import KeyIndex, lookup
+
+    rng = np.random.default_rng(1)
+    for n, high in [(0, 10), (1, 10), (50, 100), (5000, 10**6), (20000, 2**50)]:
+        keys = np.unique(rng.integers(0, high, n))
+        ix = KeyIndex(keys)
+        queries = np.concatenate([keys, rng.integers(-5, high + 5, 3000), [-1, -(2**40)]])
+        np.testing.assert_array_equal(ix.find(queries), lookup(keys, queries))
+    assert not KeyIndex(np.unique(rng.integers(0, 2**50, 1000))).dense
+
+
+def test_key_index_resolves_long_probe_chains():
+    from diaphane.text.ngrams import KeyIndex, lookup
+
+    class FourSlots(KeyIndex):  # a terrible hash: every key lands in one of 4 home slots
+        def _slots(self, key):
+            return (key.view(np.uint64) % np.uint64(4)).astype(np.intp)
+
+    keys = np.arange(0, 3000 * 10**6, 10**6 + 7)
+    ix = FourSlots(keys)
+    queries = np.concatenate([keys[::-1], keys + 1, [-1, 2**62]])
+    np.testing.assert_array_equal(ix.find(queries), lookup(keys, queries))
+
+
+@pytest.mark.parametrize("high", [50, 10**9])  # the bincount path and the sort path
+def test_unique_inverse_matches_numpy(high):
+    from diaphane.text.ngrams import unique_inverse
+
+    key = np.random.default_rng(2).integers(0, high, 4000)
+    uniq, idx, inv, cnt = unique_inverse(key)
+    ref_uniq, ref_inv, ref_cnt = np.unique(key, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(uniq, ref_uniq)
+    np.testing.assert_array_equal(inv, ref_inv)
+    np.testing.assert_array_equal(cnt, ref_cnt)
+    np.testing.assert_array_equal(key[idx], uniq)  # some occurrence of each key
+    assert [len(a) for a in unique_inverse(key, first=False, inverse=False)] == [
+        len(uniq),
+        0,
+        0,
+        len(uniq),
+    ]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_count_ngrams_matches_a_counter(order):
+    from collections import Counter
+
+    from diaphane.text.ngrams import count_ngrams, decode_contexts
+
+    rng = np.random.default_rng(order)
+    sents = [list(rng.integers(2, 9, rng.integers(0, 12))) for _ in range(60)]
+    stream = np.concatenate([[1] * (order - 1) + s + [0] for s in sents]).astype(np.int64)
+    got = count_ngrams(stream, order, 9, bos_id=1)
+    for k in range(1, order + 1):
+        ref = Counter(
+            tuple(stream[i - k + 1 : i + 1])
+            for i in range(order - 1, len(stream))
+            if stream[i] != 1
+        )
+        ctx = decode_contexts(got.contexts, k - 1, got.keys[k - 1] // 9, 9)
+        grams = [(*c, w) for c, w in zip(ctx.tolist(), (got.keys[k - 1] % 9).tolist(), strict=True)]
+        assert dict(zip(grams, got.counts[k - 1].tolist(), strict=True)) == ref
+        if k < order:  # continuation: distinct words seen just before the k-gram
+            cont = Counter(
+                g[1:]
+                for g in Counter(
+                    tuple(stream[i - k : i + 1])
+                    for i in range(order - 1, len(stream))
+                    if stream[i] != 1
+                )
+            )
+            assert dict(zip(grams, got.continuation[k - 1].tolist(), strict=True)) == cont
+
+
+def test_fit_stream_is_fit_without_encoding(inaugural):
+    a = NgramLM(3, "kn").fit(inaugural[:100])
+    b = NgramLM(3, "kn").fit_stream(pad_sentences(inaugural[:100], a.vocab, 3), a.vocab)
+    assert b.perplexity(inaugural[100:150]) == a.perplexity(inaugural[100:150])
+    with pytest.raises(ValueError, match="ids must lie in"):
+        NgramLM(3).fit_stream(np.array([1, 1, len(a.vocab)]), a.vocab)

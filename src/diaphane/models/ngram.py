@@ -14,7 +14,9 @@ with p_0 uniform over the predictable words (all but ``<s>``). MLE has gamma = 0
 uniform floor; modified Kneser-Ney (Chen & Goodman 1998) discounts counts 1, 2 and
 3+ by D1, D2, D3+ estimated per order from count-of-counts, and uses continuation
 counts N1+(• h w) below the top order. This form is also ARPA's: alpha + gamma·p
-is the listed probability, gamma the back-off weight.
+is the listed probability, gamma the back-off weight. Scoring finds the table row
+of every n-gram and context through hash indexes (:class:`~diaphane.text.ngrams.KeyIndex`),
+all n-grams of a batch at once, one pass per order.
 
 >>> lm = NgramLM(order=2, smoothing="kn").fit([["a", "b"], ["a", "c"], ["b", "a"]])
 >>> round(float(lm.distribution([]).sum()), 12)
@@ -32,7 +34,7 @@ import numpy as np
 
 from diaphane.files import atomic_open, write_atomic
 from diaphane.text.examples import pad_sentences, windows
-from diaphane.text.ngrams import count_ngrams, decode_contexts, find_contexts, lookup
+from diaphane.text.ngrams import KeyIndex, count_ngrams, decode_contexts, find_contexts
 from diaphane.text.vocab import Vocabulary
 
 SMOOTHINGS = ("mle", "addk", "kn")
@@ -78,10 +80,26 @@ class NgramLM:
     ) -> NgramLM:
         """Count the n-grams of ``sentences`` and precompute the smoothed tables."""
         sentences = list(sentences)
-        self.vocab = vocab or Vocabulary.build(sentences, min_count=min_count)
-        stream = pad_sentences(sentences, self.vocab, self.order)
+        vocab = vocab or Vocabulary.build(sentences, min_count=min_count)
+        return self.fit_stream(pad_sentences(sentences, vocab, self.order), vocab, source)
+
+    def fit_stream(
+        self, stream: np.ndarray, vocab: Vocabulary, source: dict | None = None
+    ) -> NgramLM:
+        """Fit on word ids already padded by ``pad_sentences(sentences, vocab, order)``.
+
+        The same as :meth:`fit` without the encoding of words to ids, which for a
+        large corpus takes longer than the counting itself.
+        """
+        stream = np.asarray(stream)
         if not len(stream):
             raise ValueError("cannot fit an n-gram model on an empty corpus")
+        if stream.min() < 0 or stream.max() >= len(vocab):
+            raise ValueError(
+                f"ids must lie in [0, {len(vocab)}) for this vocabulary; "
+                "encode with pad_sentences(sentences, vocab, order)"
+            )
+        self.vocab = vocab
         counts = count_ngrams(stream, self.order, len(self.vocab), self.vocab.bos_id)
         self.contexts, self.keys = counts.contexts, counts.keys
         self.counts = counts.continuation if self.smoothing == "kn" else counts.counts
@@ -91,8 +109,20 @@ class NgramLM:
             self.alpha.append(alpha)
             self.gamma.append(gamma)
             self.discounts.append(disc)
-        self.meta = {"tokens": len(windows(stream, 1, self.vocab.bos_id)[1]), **(source or {})}
+        self.meta = {"tokens": int(np.count_nonzero(stream != self.vocab.bos_id)), **(source or {})}
+        self._index_tables()
         return self
+
+    def _index_tables(self) -> None:
+        """Hash the sorted keys for O(1) look-ups, and pad alpha and gamma for misses.
+
+        A miss finds position -1, where the padding puts alpha = 0 and gamma = 1, so
+        ``alpha[g] + gamma[c] * p`` needs no masking: an unseen context passes p through.
+        """
+        self._ctx_index = [KeyIndex(c) for c in self.contexts]
+        self._index = [KeyIndex(k) for k in self.keys]
+        self._alpha = [np.append(a, 0.0) for a in self.alpha]
+        self._gamma = [np.append(g, 1.0) for g in self.gamma]
 
     def _smooth(self, k: int) -> tuple[np.ndarray, np.ndarray, list[float]]:
         """alpha for order-k n-grams and gamma for their contexts (length k-1)."""
@@ -137,13 +167,11 @@ class NgramLM:
     def _prob(self, contexts: np.ndarray, words: np.ndarray) -> np.ndarray:
         V = len(self.vocab)
         p = np.where(words == self.vocab.bos_id, 0.0, 1.0 / self.n_predictable)
-        found = find_contexts(self.contexts, contexts, V)
+        found = find_contexts(self._ctx_index, contexts, V)
         for k in range(1, contexts.shape[1] + 2):
             c = found[k - 1]
-            seen = c >= 0
-            g = lookup(self.keys[k - 1], np.where(seen, c * V + words, -1))
-            alpha = np.where(g >= 0, self.alpha[k - 1][g], 0.0)
-            p = np.where(seen, alpha + self.gamma[k - 1][np.maximum(c, 0)] * p, p)
+            g = self._index[k - 1].find(c * V + words)  # c = -1 gives a negative key: a miss
+            p = self._alpha[k - 1][g] + self._gamma[k - 1][c] * p
         return p
 
     def logprob(self, word: str, context: Sequence[str] = ()) -> float:
@@ -175,7 +203,7 @@ class NgramLM:
         p = np.full(V, 1.0 / self.n_predictable)
         if self.vocab.bos_id >= 0:
             p[self.vocab.bos_id] = 0.0
-        found = find_contexts(self.contexts, ids[None, :], V)
+        found = find_contexts(self._ctx_index, ids[None, :], V)
         for k in range(1, len(ids) + 2):
             c = int(found[k - 1][0])
             if c < 0:
@@ -285,7 +313,7 @@ class NgramLM:
             logp = self.logprob_ids(grams[:, :-1], grams[:, -1]) / np.log(10)
             bow = np.full(len(grams), np.nan)
             if k < self.order:
-                c = find_contexts(self.contexts, grams, V)[k]
+                c = find_contexts(self._ctx_index, grams, V)[k]
                 bow = np.where(c >= 0, np.log10(self.gamma[k][np.maximum(c, 0)]), np.nan)
         logp = np.where(np.isfinite(logp), logp, -99.0)
         bow = np.where(np.isneginf(bow), -99.0, bow)
@@ -317,6 +345,7 @@ def load_ngram(folder: str | os.PathLike) -> NgramLM:
     lm.keys = [t[f"ngrams.{k}"] for k in range(1, lm.order + 1)]
     lm.counts = [t[f"counts.{k}"] for k in range(1, lm.order + 1)]
     lm.alpha = [t[f"alpha.{k}"] for k in range(1, lm.order + 1)]
+    lm._index_tables()
     return lm
 
 
