@@ -1,4 +1,3 @@
-
 import pytest
 
 import diaphane.cli as cli

@@ -65,6 +65,7 @@ def _conj(x):
 
 # ----------------------------------------------------------------------------- matmul
 
+
 def _matmul_raw(x, y, **kwargs):
     # NumPy multiplies a stack by a shared matrix one slice at a time, without BLAS's
     # big-product speed (30x slower for [16,64,128] @ [128,512] here): fold the stack.
