@@ -45,6 +45,18 @@ def test_train_perplexity_next_generate(model, capsys):
     assert capsys.readouterr().out == first and first.startswith("the ")
 
 
+def test_perplexity_of_a_mixture(model, capsys):
+    lines = []
+    for weight in ("0", "0.5"):
+        argv = ["perplexity", str(model), "--split", "test", "--mix", str(model)]
+        assert cli.main([*argv, "--mix-weight", weight]) == 0
+        lines.append(capsys.readouterr().out.splitlines())
+    alone = float(lines[0][0].split("perplexity ")[1].split()[0])
+    # A model mixed with itself is itself, whatever the weight.
+    for out in lines:
+        assert "mixture" in out[2] and float(out[2].rsplit(" ", 1)[1]) == pytest.approx(alone)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -21,6 +21,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("model", help="a model folder")
     p.add_argument("--corpus", help="corpus name or path (default: the one it was trained on)")
     p.add_argument("--split", choices=("train", "valid", "test"), default="test")
+    p.add_argument(
+        "--mix",
+        metavar="MODEL",
+        help="also score the mixture with another model (Bengio et al.'s NPLM + trigram)",
+    )
+    p.add_argument(
+        "--mix-weight", type=float, default=0.5, help="the other model's weight (default 0.5)"
+    )
     split_args(p, defaults_from_model=True)
     p.set_defaults(func=_perplexity)
 
@@ -124,6 +132,20 @@ def _perplexity(args: argparse.Namespace) -> int:
         raise UsageError(f"the {args.split} split of {corpus} is empty")
     total, n = lm.score_sentences(part)
     print(f"{corpus} {args.split}: perplexity {math.exp(-total / n):.2f} over {n:,} events")
+    if args.mix:
+        from diaphane.autodiff.core import DiaphaneError
+        from diaphane.models.mixture import mixture_perplexity
+
+        other = load_language_model(args.mix)
+        weights = [1.0 - args.mix_weight, args.mix_weight]
+        try:
+            alone = other.perplexity(part)
+            mixed = mixture_perplexity([lm, other], part, weights)
+        except DiaphaneError as err:
+            raise UsageError(str(err)) from err
+        print(f"{corpus} {args.split}: {args.mix} alone: perplexity {alone:.2f}")
+        mix = f"{weights[0]:g} / {weights[1]:g}"
+        print(f"{corpus} {args.split}: mixture {mix}: perplexity {mixed:.2f}")
     return 0
 
 

@@ -179,12 +179,18 @@ class NgramLM:
         ctx = self.vocab.encode(context)[None, :]
         return float(self.logprob_ids(ctx, np.array([self.vocab[word]]))[0])
 
-    def score_sentences(self, sentences: Iterable[Sequence[str]]) -> tuple[float, int]:
-        """Summed natural-log probability of every word and ``</s>``, and how many there were."""
+    def log_probs(self, sentences: Iterable[Sequence[str]]) -> np.ndarray:
+        """Natural-log probability of every predicted token (each sentence's words and
+        its ``</s>``), in order — the same events any of our language models scores."""
         ctx, tgt = windows(
             pad_sentences(sentences, self.vocab, self.order), self.order, self.vocab.bos_id
         )
-        return float(self.logprob_ids(ctx, tgt).sum()), len(tgt)
+        return self.logprob_ids(ctx, tgt)
+
+    def score_sentences(self, sentences: Iterable[Sequence[str]]) -> tuple[float, int]:
+        """Summed natural-log probability of every word and ``</s>``, and how many there were."""
+        lp = self.log_probs(sentences)
+        return float(lp.sum()), len(lp)
 
     def perplexity(self, sentences: Iterable[Sequence[str]]) -> float:
         """exp(-mean log p) over every word and ``</s>``; unknown words score as ``<unk>``."""
