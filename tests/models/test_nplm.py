@@ -149,7 +149,7 @@ def test_save_load_and_word_vectors(tmp_path, trained):
     assert loaded.vocab == model.vocab and loaded.config == model.config
     sents = [["the", "jury", "said"]]
     assert loaded.perplexity(sents) == model.perplexity(sents)
-    words, vectors = model.word_vectors()
+    words, vectors = model.vectors()
     assert vectors.shape == (len(model.vocab), 16) and words == model.vocab.words
     path = model.save_word2vec(tmp_path / "vectors.txt")
     lines = path.read_text().splitlines()
@@ -166,7 +166,7 @@ def test_load_errors(tmp_path, trained):
     model.save(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "kind": "ngram"}))
-    with pytest.raises(DiaphaneError, match="not an NPLM"):
+    with pytest.raises(DiaphaneError, match="not a 'nplm' one"):
         NPLM.load(tmp_path / "m")
 
 

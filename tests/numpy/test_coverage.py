@@ -17,6 +17,10 @@ NAMESPACES = [
     "diaphane.numpy",
     *sorted(f"diaphane.numpy.{m.name}" for m in pkgutil.iter_modules(diaphane.numpy.__path__)),
     "diaphane.scipy.special",
+    *(
+        f"diaphane.scipy.stats.{m}"
+        for m in ["beta", "dirichlet", "gamma", "multivariate_normal", "norm", "poisson", "t"]
+    ),
 ]
 
 

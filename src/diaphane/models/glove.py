@@ -22,10 +22,8 @@ Entry points: :class:`GloVeConfig`, :func:`train_glove`, :class:`GloVe`,
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -33,8 +31,8 @@ import scipy.sparse as sp
 
 import diaphane.numpy as dnp
 from diaphane.autodiff.core import DiaphaneError
+from diaphane.models._folder import VOCAB_FILE, WordModel
 from diaphane.models._glove_kernel import row_dot
-from diaphane.nn.checkpoint import load_checkpoint, read_config, save_checkpoint
 from diaphane.nn.optim import AdaGrad
 from diaphane.nn.train import TrainConfig, TrainResult, train
 from diaphane.text.vocab import Vocabulary
@@ -44,7 +42,6 @@ __all__ = ["GloVe", "GloVeBatches", "GloVeConfig", "glove_loss", "train_glove", 
 log = logging.getLogger(__name__)
 
 KIND = "glove"
-VOCAB_FILE = "vocab.txt"
 
 
 @dataclass
@@ -171,8 +168,11 @@ class GloVeBatches:
             yield self.rows[idx], self.cols[idx], self.log_x[idx], self.weight[idx]
 
 
-class GloVe:
+class GloVe(WordModel):
     """A trained GloVe model: vocabulary, hyperparameters and the four parameter tables."""
+
+    kind = KIND
+    config_type = GloVeConfig
 
     def __init__(
         self, vocab: Vocabulary, config: GloVeConfig, params: dict, info: dict | None = None
@@ -193,54 +193,6 @@ class GloVe:
         out = W + self.params["W_ctx"] if self.config.output == "sum" else W
         keep = [i for i, w in enumerate(self.vocab.words) if w != self.vocab.words[0]]
         return [self.vocab.words[i] for i in keep], np.asarray(out[keep], np.float32)
-
-    def word_vectors(self) -> Any:
-        """A :class:`diaphane.vectors.WordVectors` when that module is there, else ``vectors()``."""
-        try:
-            from diaphane.vectors import WordVectors
-        except ImportError:
-            return self.vectors()
-        return WordVectors(*self.vectors())
-
-    def folder_config(self) -> dict:
-        from diaphane import __version__
-
-        return {
-            "kind": KIND,
-            "diaphane_version": __version__,
-            "hyperparameters": asdict(self.config),
-            "vocabulary": {"file": VOCAB_FILE, "size": len(self.vocab)},
-            **self.info,
-        }
-
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write the model folder (config.json, model.safetensors, vocab.txt) atomically."""
-        return save_checkpoint(
-            folder, self.params, None, {}, self.folder_config(), {VOCAB_FILE: self.vocab.save}
-        )
-
-    @classmethod
-    def load(cls, folder: str | os.PathLike) -> GloVe:
-        """Read a folder written by :meth:`save` (or a training checkpoint)."""
-        config, vocab, ckpt = _load_folder(folder, KIND)
-        known = {f.name for f in fields(GloVeConfig)}
-        hyper = GloVeConfig(**{k: v for k, v in config["hyperparameters"].items() if k in known})
-        own = ("kind", "diaphane_version", "hyperparameters", "vocabulary")
-        info = {k: v for k, v in ckpt.config.items() if k not in own}
-        return cls(vocab, hyper, ckpt.params, info=info)
-
-
-def _load_folder(folder: str | os.PathLike, kind: str) -> tuple[dict, Vocabulary, Any]:
-    config = read_config(folder)
-    if config.get("kind") != kind:
-        raise DiaphaneError(
-            f"{folder} holds a {config.get('kind', 'unknown')!r} model, not a {kind!r} one; "
-            "use the command for that kind of model."
-        )
-    vocab_path = Path(folder) / VOCAB_FILE
-    if not vocab_path.is_file():
-        raise DiaphaneError(f"{vocab_path} is missing; the model folder is incomplete.")
-    return config, Vocabulary.load(vocab_path), load_checkpoint(folder)
 
 
 def train_glove(

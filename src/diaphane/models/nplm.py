@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,8 @@ import numpy as np
 import diaphane.numpy as dnp
 from diaphane.autodiff.core import DiaphaneError
 from diaphane.files import write_atomic
+from diaphane.models._folder import VOCAB_FILE, WordModel
 from diaphane.nn import init
-from diaphane.nn.checkpoint import load_checkpoint, read_config, save_checkpoint
 from diaphane.nn.losses import cross_entropy, log_softmax
 from diaphane.nn.train import ArrayBatches, TrainConfig, TrainResult, train
 from diaphane.text.examples import pad_sentences, windows
@@ -38,7 +38,6 @@ from diaphane.text.vocab import UNK, Vocabulary
 __all__ = ["NPLM", "NPLMConfig", "nplm_logits", "nplm_loss", "train_nplm"]
 
 KIND = "nplm"
-VOCAB_FILE = "vocab.txt"
 Sentences = Iterable[Sequence[str]]
 
 
@@ -118,7 +117,7 @@ def nplm_loss(params: dict, contexts: np.ndarray, targets: np.ndarray, weight_de
 # ----------------------------------------------------------------------------- the model object
 
 
-class NPLM:
+class NPLM(WordModel):
     """A trained (or freshly initialised) neural language model with its vocabulary.
 
     >>> from diaphane.text import Vocabulary
@@ -127,6 +126,9 @@ class NPLM:
     >>> round(model.perplexity([["the", "cat"]]), 1) > 0
     True
     """
+
+    kind = KIND
+    config_type = NPLMConfig
 
     def __init__(
         self,
@@ -249,13 +251,13 @@ class NPLM:
 
     # -- word vectors
 
-    def word_vectors(self) -> tuple[list[str], np.ndarray]:
+    def vectors(self) -> tuple[list[str], np.ndarray]:
         """The words and the rows of the embedding table ``C`` (|V| x m)."""
         return list(self.vocab.words), np.asarray(self.params["C"])
 
     def save_word2vec(self, path: str | os.PathLike) -> Path:
         """Write the embedding table in word2vec's text format, atomically."""
-        words, vectors = self.word_vectors()
+        words, vectors = self.vectors()
         bad = [w for w in words if not w or any(c.isspace() for c in w)]
         if bad:
             raise DiaphaneError(f"word2vec text format cannot hold words with spaces: {bad[:3]!r}")
@@ -265,49 +267,6 @@ class NPLM:
             for w, row in zip(words, vectors, strict=True)
         ]
         return write_atomic(Path(path), "\n".join(lines) + "\n")
-
-    # -- saving
-
-    def folder_config(self) -> dict:
-        from diaphane import __version__
-
-        return {
-            "kind": KIND,
-            "diaphane_version": __version__,
-            "hyperparameters": asdict(self.config),
-            "vocabulary": {"file": VOCAB_FILE, "size": len(self.vocab)},
-            **self.info,
-        }
-
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write the model folder (config.json, model.safetensors, vocab.txt) atomically."""
-        return save_checkpoint(
-            folder, self.params, None, {}, self.folder_config(), {VOCAB_FILE: self.vocab.save}
-        )
-
-    @classmethod
-    def load(cls, folder: str | os.PathLike) -> NPLM:
-        """Read a folder written by :meth:`save` or a training checkpoint.
-
-        Raises:
-            CheckpointError: the folder or a file in it is missing or damaged.
-            DiaphaneError: the folder holds another kind of model.
-        """
-        config = read_config(folder)
-        if config.get("kind") != KIND:
-            raise DiaphaneError(
-                f"{folder} holds a {config.get('kind', 'unknown')!r} model, not an NPLM; "
-                "use the command for that kind of model."
-            )
-        vocab_path = Path(folder) / VOCAB_FILE
-        if not vocab_path.is_file():
-            raise DiaphaneError(f"{vocab_path} is missing; the model folder is incomplete.")
-        ckpt = load_checkpoint(folder)
-        known = {f.name for f in fields(NPLMConfig)}
-        hyper = NPLMConfig(**{k: v for k, v in config["hyperparameters"].items() if k in known})
-        own = ("kind", "diaphane_version", "hyperparameters", "vocabulary")
-        info = {k: v for k, v in ckpt.config.items() if k not in own}
-        return cls(Vocabulary.load(vocab_path), hyper, ckpt.params, info=info)
 
 
 # ----------------------------------------------------------------------------- training

@@ -17,17 +17,13 @@ Entry points: :func:`ppmi_matrix`, :class:`PPMIConfig`, :func:`fit_ppmi`, :class
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from diaphane.autodiff.core import DiaphaneError
-from diaphane.models.glove import VOCAB_FILE, _load_folder
-from diaphane.nn.checkpoint import save_checkpoint
+from diaphane.models._folder import WordModel
 from diaphane.text.vocab import Vocabulary
 
 __all__ = ["PPMI", "PPMIConfig", "fit_ppmi", "ppmi_matrix", "truncated_svd"]
@@ -121,8 +117,11 @@ def _orthonormal(Y: np.ndarray) -> np.ndarray:
     return np.linalg.solve(L, Y64.T).T.astype(Y.dtype)
 
 
-class PPMI:
+class PPMI(WordModel):
     """PPMI + SVD word vectors: vocabulary, hyperparameters, ``U Σ^p`` and ``Σ``."""
+
+    kind = KIND
+    config_type = PPMIConfig
 
     def __init__(
         self, vocab: Vocabulary, config: PPMIConfig, params: dict, info: dict | None = None
@@ -139,41 +138,6 @@ class PPMI:
         keep = [i for i in range(len(self.vocab)) if i != unk]
         words = [self.vocab.words[i] for i in keep]
         return words, np.asarray(self.params["vectors"][keep], np.float32)
-
-    def word_vectors(self) -> Any:
-        """A :class:`diaphane.vectors.WordVectors` when that module is there, else ``vectors()``."""
-        try:
-            from diaphane.vectors import WordVectors
-        except ImportError:
-            return self.vectors()
-        return WordVectors(*self.vectors())
-
-    def folder_config(self) -> dict:
-        from diaphane import __version__
-
-        return {
-            "kind": KIND,
-            "diaphane_version": __version__,
-            "hyperparameters": asdict(self.config),
-            "vocabulary": {"file": VOCAB_FILE, "size": len(self.vocab)},
-            **self.info,
-        }
-
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write the model folder (config.json, model.safetensors, vocab.txt) atomically."""
-        return save_checkpoint(
-            folder, self.params, None, {}, self.folder_config(), {VOCAB_FILE: self.vocab.save}
-        )
-
-    @classmethod
-    def load(cls, folder: str | os.PathLike) -> PPMI:
-        """Read a folder written by :meth:`save`."""
-        config, vocab, ckpt = _load_folder(folder, KIND)
-        known = {f.name for f in fields(PPMIConfig)}
-        hyper = PPMIConfig(**{k: v for k, v in config["hyperparameters"].items() if k in known})
-        own = ("kind", "diaphane_version", "hyperparameters", "vocabulary")
-        info = {k: v for k, v in ckpt.config.items() if k not in own}
-        return cls(vocab, hyper, ckpt.params, info=info)
 
 
 def fit_ppmi(

@@ -30,6 +30,7 @@ from numpy import (  # noqa: F401  (re-exported constants and types)
 
 from diaphane.numpy._arrange import *  # noqa: F403
 from diaphane.numpy._binary import *  # noqa: F403
+from diaphane.numpy._calculus import *  # noqa: F403
 from diaphane.numpy._cumulative import *  # noqa: F403
 from diaphane.numpy._elementwise import *  # noqa: F403
 from diaphane.numpy._gather import *  # noqa: F403

@@ -2,7 +2,7 @@
 
 Names and signatures mirror :mod:`scipy.special`; values come from SciPy.
 Derivatives are taken in the real (or complex) argument. Integer orders and
-counts (``n`` of ``polygamma``, ``jn``, ``yn``; ``v`` of ``iv`` and ``ive``;
+counts (``n`` of ``polygamma``, ``jn``, ``yn``; ``v`` of ``iv``, ``ive`` and ``jv``;
 ``d`` of ``multigammaln``) and the shape parameters of ``gammainc``,
 ``gammaincc`` and ``betainc`` have no derivative.
 
@@ -54,6 +54,7 @@ __all__ = [
     "j0",
     "j1",
     "jn",
+    "jv",
     "log_expit",
     "log_ndtr",
     "log_softmax",
@@ -132,6 +133,7 @@ ive = _scipy(sc.ive)
 j0 = _scipy(sc.j0)
 j1 = _scipy(sc.j1)
 jn = _scipy(sc.jn, "jn")  # SciPy names it jv
+jv = _scipy(sc.jv)
 y0 = _scipy(sc.y0)
 y1 = _scipy(sc.y1)
 yn = _scipy(sc.yn)
@@ -199,6 +201,7 @@ defderiv(entr,      lambda ans, x: -1.0 - dnp.log(x))
 
 defpartials(polygamma,    None, lambda ans, n, x: polygamma(n + 1, x))
 defpartials(jn,           None, lambda ans, n, x: 0.5 * (jn(n - 1, x) - jn(n + 1, x)))
+defpartials(jv,           None, lambda ans, v, x: 0.5 * (jv(v - 1, x) - jv(v + 1, x)))
 defpartials(yn,           None, lambda ans, n, x: 0.5 * (yn(n - 1, x) - yn(n + 1, x)))
 defpartials(iv,           None, lambda ans, v, x: 0.5 * (iv(v - 1, x) + iv(v + 1, x)))
 # ive(v, x) = iv(v, x) exp(-|x|).
