@@ -48,10 +48,15 @@ ROW_KEYS = ("what", "ours", "peer", "peer_name", "ratio", "unit", "runs")
 # ----------------------------------------------------------------------------- environment
 
 
+def pin_threads(n: int) -> None:
+    """Ask every BLAS/OpenMP pool for ``n`` threads; call before importing NumPy."""
+    for var in THREAD_VARS:
+        os.environ[var] = str(n)
+
+
 def pin_single_thread() -> None:
     """Ask every BLAS/OpenMP pool (and XLA) for one thread; call before importing NumPy."""
-    for var in THREAD_VARS:
-        os.environ[var] = "1"
+    pin_threads(1)
     flags = os.environ.get("XLA_FLAGS", "")
     if "intra_op_parallelism_threads" not in flags:
         extra = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"

@@ -15,7 +15,6 @@ built with transformers and loaded into diaphane from its state dict (float32);
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -33,8 +32,9 @@ def _parse() -> argparse.Namespace:
 
 ARGS = _parse() if __name__ == "__main__" else None
 if ARGS is not None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+    import common
+
+    common.pin_threads(ARGS.threads)
 
 import numpy as np  # noqa: E402
 

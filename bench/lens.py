@@ -21,7 +21,6 @@ several runs:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -42,8 +41,9 @@ def _parse() -> argparse.Namespace:
 
 ARGS = _parse() if __name__ == "__main__" else None
 if ARGS is not None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+    import common
+
+    common.pin_threads(ARGS.threads)
 
 import common  # noqa: E402
 import numpy as np  # noqa: E402

@@ -34,7 +34,6 @@ lists (SGD on the rows gives cleaner cosine lists but 2-3 points less accuracy).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -61,8 +60,9 @@ def _parse() -> argparse.Namespace:
 
 ARGS = _parse() if __name__ == "__main__" else None
 if ARGS is not None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+    import common
+
+    common.pin_threads(ARGS.threads)
 
 import numpy as np  # noqa: E402
 
