@@ -97,11 +97,15 @@ def primitive(raw: Callable, name: str | None = None) -> Callable:
                 return _apply(prim, args, kwargs, raw)
         return raw(*args, **kwargs)
 
-    prim.__name__ = name or getattr(raw, "__name__", "primitive")
-    prim.__qualname__ = prim.__name__
-    prim.__doc__ = getattr(raw, "__doc__", None)
-    prim.raw = raw  # type: ignore[attr-defined]
-    return prim
+    return _wraps(prim, raw, name or getattr(raw, "__name__", "primitive"))
+
+
+def _wraps(wrapper: Callable, raw: Callable, name: Any) -> Callable:
+    """Give ``wrapper`` the name and docstring of ``raw``, and keep ``raw`` as ``.raw``."""
+    wrapper.__name__ = wrapper.__qualname__ = str(name)
+    wrapper.__doc__ = getattr(raw, "__doc__", None)
+    wrapper.raw = raw  # type: ignore[attr-defined]
+    return wrapper
 
 
 _NO_KWARGS: dict = {}
@@ -111,11 +115,14 @@ _ARG1 = (1,)
 _ARG01 = (0, 1)
 
 
-def _apply(prim: Callable, args: tuple, kwargs: dict, raw: Callable | None = None) -> Box:
+def _apply(prim: Any, args: tuple, kwargs: dict, raw: Callable | None = None) -> Box:
     """Record one call of ``prim`` on boxed arguments (at least one is a Box).
 
     Unary and binary calls — nearly all of them — take a fast path.
     """
+    argvals: tuple
+    parents: tuple
+    argnums: tuple[int, ...]
     nargs = len(args)
     if nargs == 1:
         x = args[0]
@@ -264,10 +271,7 @@ def nondiff(fun: Callable, name: str | None = None) -> Callable:
     def wrapped(*args, **kwargs):
         return fun(*_unbox_all(args), **{k: _unbox_all(v) for k, v in kwargs.items()})
 
-    wrapped.__name__ = name or getattr(fun, "__name__", "nondiff")
-    wrapped.__qualname__ = wrapped.__name__
-    wrapped.__doc__ = getattr(fun, "__doc__", None)
-    wrapped.raw = fun  # type: ignore[attr-defined]
+    _wraps(wrapped, fun, name or getattr(fun, "__name__", "nondiff"))
     NONDIFF.add(wrapped.__name__)
     return wrapped
 

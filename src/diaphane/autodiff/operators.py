@@ -99,7 +99,9 @@ def _expand_tuple_boxes(x: Any) -> Any:
     """Outputs as trees of boxes: a traced tuple (``return dnp.linalg.slogdet(a)``)
     becomes a tuple of its traced items."""
     if type(x) is Box and type(getval(x)) is tuple:
-        return tuple(_expand_tuple_boxes(x[i]) for i in range(len(getval(x))))
+        from diaphane.numpy import getitem
+
+        return tuple(_expand_tuple_boxes(getitem(x, i)) for i in range(len(getval(x))))
     if type(x) in (list, tuple):
         return type(x)(_expand_tuple_boxes(v) for v in x)
     if type(x) is dict:

@@ -30,7 +30,7 @@ def _drops_gradient(kind: str):
 
 
 def _iter(self: Box):
-    return (self[i] for i in range(len(self)))
+    return (dnp.getitem(self, i) for i in range(len(self._value)))
 
 
 def _binary(name: str, reflected: bool = False):
