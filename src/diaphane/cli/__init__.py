@@ -9,6 +9,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from diaphane import __version__
@@ -31,6 +32,18 @@ SUBCOMMAND_MODULES = (
 
 class UsageError(Exception):
     """A problem with what the user asked for; printed as one plain line."""
+
+
+def checkpoint_dir(args: argparse.Namespace) -> Path:
+    """The training run's checkpoint folder (``--checkpoint-dir``, else ``OUT.checkpoints``);
+    one that already holds a checkpoint is only reused with ``--resume``."""
+    folder = Path(args.checkpoint_dir or f"{args.out}.checkpoints")
+    if (folder / "last").exists() and not args.resume:
+        raise UsageError(
+            f"{folder} already holds a checkpoint; add --resume to continue it, "
+            "or remove the folder to start afresh."
+        )
+    return folder
 
 
 def train_subparsers(subparsers: Any) -> Any:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from diaphane.cli import UsageError, train_subparsers
+from diaphane.cli import UsageError, checkpoint_dir, train_subparsers
 
 
 def register(subparsers: Any) -> None:
@@ -104,12 +103,7 @@ def run_glove(args: argparse.Namespace) -> int:
     from diaphane.models.glove import GloVeConfig, train_glove
     from diaphane.nn.train import TrainConfig
 
-    ckpt_dir = Path(args.checkpoint_dir or f"{args.out}.checkpoints")
-    if (ckpt_dir / "last").exists() and not args.resume:
-        raise UsageError(
-            f"{ckpt_dir} already holds a checkpoint; add --resume to continue it, "
-            "or remove the folder to start afresh."
-        )
+    ckpt_dir = checkpoint_dir(args)
     try:
         config = GloVeConfig(
             dim=args.dim, x_max=args.x_max, alpha=args.alpha, lr=args.lr, epochs=args.epochs,

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from diaphane.cli import UsageError, train_subparsers
+from diaphane.cli import checkpoint_dir, train_subparsers
 
 # (option, attribute, default) of the settings recorded in the reproducing command.
 RECORDED = (
@@ -66,12 +65,7 @@ def run_train(args: argparse.Namespace) -> int:
     from diaphane.models.gpt import GPTConfig
     from diaphane.models.gpt_train import GPTTrainConfig, train_gpt
 
-    ckpt_dir = Path(args.checkpoint_dir or f"{args.out}.checkpoints")
-    if (ckpt_dir / "last").exists() and not args.resume:
-        raise UsageError(
-            f"{ckpt_dir} already holds a checkpoint; add --resume to continue it, "
-            "or remove the folder to start afresh."
-        )
+    ckpt_dir = checkpoint_dir(args)
     model_config = GPTConfig(
         n_positions=args.context, n_embd=args.width, n_layer=args.layers, n_head=args.heads,
         dtype=args.dtype,

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from diaphane.cli import UsageError, train_subparsers
+from diaphane.cli import checkpoint_dir, train_subparsers
 from diaphane.cli.lm import load_split, split_args, streamed
 
 
@@ -63,12 +62,7 @@ def run_train(args: argparse.Namespace) -> int:
     min_count = 4 if args.min_count is None else args.min_count
     corpus, split, vocab, scheme = load_split(args.corpus, args.scheme, min_count)
     stream = scheme == "bengio" if args.stream is None else args.stream
-    ckpt_dir = Path(args.checkpoint_dir or f"{args.out}.checkpoints")
-    if (ckpt_dir / "last").exists() and not args.resume:
-        raise UsageError(
-            f"{ckpt_dir} already holds a checkpoint; add --resume to continue it, "
-            "or remove the folder to start afresh."
-        )
+    ckpt_dir = checkpoint_dir(args)
     data_info = {"corpus": args.corpus, "fingerprint": corpus.fingerprint, "scheme": scheme,
                  "split": "train", "stream": stream, "min_count": min_count}  # fmt: skip
     train_config = TrainConfig(
