@@ -1,31 +1,41 @@
 """Word-word co-occurrence counts: the sparse matrix GloVe and PPMI models start from.
 
 Windows never cross the boundary of a sequence (a sentence or a document, as the
-caller splits the corpus). Counting is vectorised: for each distance ``d`` of the
-window, the pairs ``(ids[k], ids[k + d])`` of a chunk of tokens become one int64
-key each, which sorting reduces to counts; chunks are merged as they come, so
-memory is bounded by the number of distinct pairs, never by ``|V|²`` or by the
-corpus length.
+caller splits the corpus). A compiled kernel (:mod:`diaphane.text._cooccur_kernel`)
+counts a chunk of tokens straight into sorted CSR rows; chunks are summed as they
+come, so memory is bounded by the chunk and the number of distinct pairs, never by
+``|V|²`` or by the corpus length. The vectorised NumPy counter it replaced
+(:func:`_cooccurrence_numpy`) stays as the tests' reference.
 
-Entry points: :func:`cooccurrence_matrix`, :func:`encode_sequences`,
-:func:`corpus_sequences`.
+Entry points: :func:`cooccurrence_matrix` (with ``1/d``, flat or linear distance
+weights), :func:`subsample` (word2vec's dropping of frequent words),
+:func:`encode_sequences`, :func:`corpus_sequences`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from diaphane.text import _cooccur_kernel as _kernel
 from diaphane.text.vocab import UNK, Vocabulary
 
-__all__ = ["cooccurrence_matrix", "corpus_sequences", "encode_sequences"]
+__all__ = [
+    "WEIGHTINGS",
+    "cooccurrence_matrix",
+    "corpus_sequences",
+    "encode_sequences",
+    "subsample",
+]
 
 log = logging.getLogger(__name__)
 
-# Tokens per chunk: 4 M tokens x window 10 makes 40 M pairs (320 MB of keys) at most.
+# Tokens per chunk: 4 M tokens take about 70 MB of token arrays, plus 12 bytes for each
+# distinct pair of the chunk (the NumPy reference needs 8 bytes a pair: 320 MB at window 10).
 CHUNK_TOKENS = 1 << 22
 
 
@@ -89,7 +99,7 @@ def cooccurrence_matrix(
     vocab_size: int,
     window: int = 10,
     symmetric: bool = True,
-    distance_weighting: bool = True,
+    distance_weighting: bool | str = True,
     skip_id: int | None = 0,
     chunk_tokens: int = CHUNK_TOKENS,
 ) -> sp.csr_matrix:
@@ -101,7 +111,11 @@ def cooccurrence_matrix(
         window: the largest distance counted.
         symmetric: count context on both sides (``X`` is symmetric); otherwise
             ``X[w, c]`` counts ``c`` *after* ``w`` only (Stanford GloVe's ``-symmetric 0``).
-        distance_weighting: a pair ``d`` words apart adds ``1/d`` (GloVe); otherwise 1.
+        distance_weighting: what a pair ``d`` words apart adds: ``True`` or
+            ``"harmonic"``, ``1/d`` (GloVe); ``False`` or ``"none"``, 1; ``"linear"``,
+            ``(window - d + 1) / window``, which is what word2vec's dynamic window (a
+            window drawn uniformly from 1..``window``) gives in expectation (Levy,
+            Goldberg & Dagan 2015).
         skip_id: tokens with this id (``<unk>``) are removed first, as GloVe's
             ``cooccur`` drops out-of-vocabulary words; ``None`` keeps every token.
         chunk_tokens: tokens counted at a time (bounds the working memory).
@@ -114,54 +128,245 @@ def cooccurrence_matrix(
     """
     if window < 1:
         raise ValueError(f"window must be at least 1, not {window}")
-    merger = _Merger()
-    for flat, seq_of in _chunks(sequences, skip_id, chunk_tokens):
-        if flat.size and (flat.min() < 0 or flat.max() >= vocab_size):
-            raise ValueError(f"token ids must lie in [0, {vocab_size}); got {flat.min()}..")
-        merger.add(*_count_chunk(flat, seq_of, vocab_size, window, distance_weighting))
-    keys, values = merger.result()
-    rows, cols = np.divmod(keys, vocab_size)
-    # The keys are sorted and unique, so they already are CSR's (row, column) order.
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=vocab_size))])
-    X = sp.csr_matrix((values, cols, indptr), shape=(vocab_size, vocab_size))
-    X.has_sorted_indices = True
-    if symmetric:
-        X = (X + X.T.tocsr()).tocsr()
-    return X
+    weighting = _weighting_name(distance_weighting)
+    merger = _Merger(_add_csr, lambda X: X.nnz)
+    for raw, lengths in _chunks(sequences, chunk_tokens):
+        flat = _layout(raw, lengths, skip_id, vocab_size)
+        weights, scale = _kernel_weights(weighting, window, flat.size)
+        parts = _kernel.count_rows(flat, vocab_size, weights, scale, symmetric)
+        merger.add(_csr(parts, vocab_size))
+    return merger.result() if merger.runs else sp.csr_matrix((vocab_size, vocab_size))
+
+
+def subsample(
+    ids: list[np.ndarray],
+    vocab_counts: np.ndarray | Sequence[int],
+    t: float = 1e-5,
+    seed: int = 0,
+    skip_id: int | None = 0,
+) -> list[np.ndarray]:
+    """Drop tokens of frequent words at random, as word2vec does before forming windows.
+
+    A token of word ``w`` with corpus frequency ``f = count(w) / total`` is kept with
+    probability ``min(1, sqrt(t / f))``: the formula of Mikolov et al. (2013),
+    "Distributed representations of words and phrases", eq. 5. (word2vec's C code and
+    gensim keep ``sqrt(t / f) + t / f`` instead, a little more.) Tokens with id
+    ``skip_id`` (``<unk>``) are always kept and their count is left out of ``total``,
+    as word2vec never counts out-of-vocabulary words; :func:`cooccurrence_matrix`
+    drops them later. ``skip_id=None`` treats every id as a word.
+
+    Args:
+        ids: token-id arrays, e.g. from :func:`encode_sequences`.
+        vocab_counts: corpus count of each id (e.g. :attr:`Vocabulary.counts`).
+        t: the threshold; words rarer than ``t`` are never dropped.
+        seed: the same seed gives the same output.
+        skip_id: the id never dropped, or ``None``.
+
+    Returns:
+        The kept tokens of each sequence, in order, with the input dtypes.
+
+    >>> ids = [np.array([1] * 1000 + [2])]
+    >>> kept = subsample(ids, np.bincount(ids[0]), t=1e-3)[0]
+    >>> int((kept == 2).sum()), 10 < int((kept == 1).sum()) < 60  # keeps ~3.2% of 1
+    (1, True)
+    """
+    ids = list(ids)
+    keep_p = _keep_probability(np.asarray(vocab_counts), t, skip_id)
+    rng = np.random.default_rng(seed)
+    out: list[np.ndarray] = []
+    for raw, lengths in _chunks(ids, CHUNK_TOKENS):
+        if raw.size and (raw.min() < 0 or raw.max() >= keep_p.size):
+            raise ValueError(
+                f"token ids must lie in [0, {keep_p.size}) (the length of vocab_counts);"
+                f" got {raw.min()}..{raw.max()}: count the vocabulary the ids came from"
+            )
+        keep = rng.random(raw.size) < keep_p[raw]
+        kept_before = np.r_[0, np.cumsum(keep)]
+        out.extend(np.split(raw[keep], kept_before[np.cumsum(lengths)[:-1]]))
+    return [kept.astype(seq.dtype, copy=False) for kept, seq in zip(out, ids, strict=True)]
+
+
+def _keep_probability(counts: np.ndarray, t: float, skip_id: int | None) -> np.ndarray:
+    if counts.ndim != 1 or (counts.size and counts.min() < 0):
+        raise ValueError("vocab_counts must be a 1-D array of counts >= 0, one per id")
+    if not t > 0:
+        raise ValueError(f"the subsampling threshold t must be positive, not {t}")
+    counts = counts.astype(np.float64)
+    total = counts.sum() - (counts[skip_id] if skip_id is not None else 0.0)
+    with np.errstate(divide="ignore"):
+        keep = np.minimum(1.0, np.sqrt(t * total / counts))  # count 0: inf, kept
+    if skip_id is not None:
+        keep[skip_id] = 1.0
+    return keep
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+WEIGHTINGS = ("harmonic", "none", "linear")
+
+
+def _weighting_name(value: bool | str) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "harmonic" if value else "none"
+    if value not in WEIGHTINGS:
+        raise ValueError(
+            f"distance_weighting must be True/'harmonic' (1/d), False/'none' (1) or"
+            f" 'linear' ((window - d + 1)/window), not {value!r}"
+        )
+    return value
+
+
+def _distance_weights(weighting: str, window: int) -> np.ndarray:
+    """``w[d - 1]``: what a pair ``d`` words apart adds."""
+    d = np.arange(1, window + 1)
+    if weighting == "harmonic":
+        return 1.0 / d
+    return (window - d + 1) / window if weighting == "linear" else np.ones(window)
+
+
+def _whole_weights(weighting: str, window: int) -> tuple[np.ndarray, int] | None:
+    """The weights as whole-number numerators over one denominator (None if too large)."""
+    if weighting == "linear":
+        return np.arange(window, 0, -1, dtype=np.float64), window
+    if weighting == "none":
+        return np.ones(window), 1
+    if window > 40:  # lcm(1..41) is past 2**53
+        return None
+    den = math.lcm(*range(1, window + 1))
+    return np.array([den // d for d in range(1, window + 1)], np.float64), den
+
+
+def _kernel_weights(weighting: str, window: int, n_tokens: int) -> tuple[np.ndarray, float]:
+    """The kernel's weights and divisor: whole numbers while every sum stays below 2**53,
+    so that float64 adds them exactly, else the fractions themselves."""
+    whole = _whole_weights(weighting, window)
+    # A chunk's weights add up to at most n_tokens * 2 * sum(numerators).
+    if whole is not None and (n_tokens + 1) * 2 * whole[0].sum() < 2**53:
+        return whole[0], float(whole[1])
+    return _distance_weights(weighting, window), 1.0
+
+
+# ----------------------------------------------------------------------------- chunks
 
 
 def _chunks(
-    sequences: Iterable[np.ndarray], skip_id: int | None, chunk_tokens: int
+    sequences: Iterable[np.ndarray], chunk_tokens: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Concatenated sequences of about ``chunk_tokens`` tokens, and each token's sequence number."""
+    """Concatenated sequences of about ``chunk_tokens`` tokens, and their lengths."""
     parts: list[np.ndarray] = []
     size = 0
     for seq in sequences:
         parts.append(seq)
         size += len(seq)
         if size >= chunk_tokens:
-            yield _concat(parts, skip_id)
+            yield _concat(parts)
             parts, size = [], 0
     if parts:
-        yield _concat(parts, skip_id)
+        yield _concat(parts)
 
 
-def _concat(parts: list[np.ndarray], skip_id: int | None) -> tuple[np.ndarray, np.ndarray]:
-    # One concatenation and one mask for the whole chunk: a Python step per sequence
-    # would cost more than the counting itself.
+def _concat(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    # One concatenation for the whole chunk: a Python step per sequence would cost
+    # more than the counting itself.
     lengths = np.fromiter(map(len, parts), np.int64, len(parts))
-    flat = np.concatenate(parts).astype(np.int64, copy=False).reshape(-1)
-    seq_of = np.repeat(np.arange(len(parts)), lengths)
-    if skip_id is not None:
-        keep = flat != skip_id
-        flat, seq_of = flat[keep], seq_of[keep]
-    return flat, seq_of
+    return np.concatenate(parts).astype(np.int64, copy=False), lengths
 
 
-def _count_chunk(
-    flat: np.ndarray, seq_of: np.ndarray, vocab_size: int, window: int, weighting: bool
+def _layout(raw: np.ndarray, lengths: np.ndarray, skip_id: int | None, vocab_size: int):
+    if vocab_size >= 2**31 or raw.size >= 2**31 - len(lengths):
+        raise ValueError(
+            f"vocab_size ({vocab_size:,}) and the tokens of one chunk ({raw.size:,}) must be"
+            " below 2**31: lower chunk_tokens, or split the sequences that are that long"
+        )
+    skip = -1 if skip_id is None else skip_id
+    flat, bad = _kernel.layout(raw, lengths, skip, skip_id is not None, vocab_size)
+    if bad >= 0:
+        raise ValueError(
+            f"token ids must lie in [0, {vocab_size}); got {raw[bad]}:"
+            f" pass the vocab_size of the vocabulary that encoded them"
+        )
+    return flat
+
+
+def _csr(parts: tuple[np.ndarray, np.ndarray, np.ndarray], vocab_size: int) -> sp.csr_matrix:
+    indptr, indices, data = parts
+    X = sp.csr_matrix((data, indices, indptr), shape=(vocab_size, vocab_size))
+    X.has_sorted_indices = True  # the kernel emits each row's columns in order
+    return X
+
+
+def _add_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
+    X = (a + b).tocsr()
+    X.has_sorted_indices = True  # scipy adds sorted operands by a merge
+    return X
+
+
+class _Merger:
+    """Sums runs (sorted ``(keys, values)`` pairs or CSR matrices), merging runs of
+    similar size as they come (as a binary counter does), so the work stays
+    O(n log chunks) and memory near the number of distinct keys."""
+
+    def __init__(self, merge: Callable, size: Callable) -> None:
+        self.merge, self.size = merge, size
+        self.runs: list = []
+
+    def add(self, run) -> None:
+        self.runs.append(run)
+        while len(self.runs) > 1 and self.size(self.runs[-2]) <= 2 * self.size(self.runs[-1]):
+            b, a = self.runs.pop(), self.runs.pop()
+            self.runs.append(self.merge(a, b))
+
+    def result(self):
+        while len(self.runs) > 1:
+            b, a = self.runs.pop(), self.runs.pop()
+            self.runs.append(self.merge(a, b))
+        return self.runs[0]
+
+
+# ----------------------------------------------------------------------------- reference
+
+
+def _cooccurrence_numpy(
+    sequences: Iterable[np.ndarray],
+    vocab_size: int,
+    window: int = 10,
+    symmetric: bool = True,
+    distance_weighting: bool | str = True,
+    skip_id: int | None = 0,
+    chunk_tokens: int = CHUNK_TOKENS,
+) -> sp.csr_matrix:
+    """:func:`cooccurrence_matrix` by sorting int64 pair keys with NumPy: the
+    implementation the compiled kernel replaced, kept as the tests' reference."""
+    weighting = _weighting_name(distance_weighting)
+    weights = None if weighting == "none" else _distance_weights(weighting, window)
+    merger = _Merger(_merge, lambda run: len(run[0]))
+    for raw, lengths in _chunks(sequences, chunk_tokens):
+        flat, seq_of = raw, np.repeat(np.arange(len(lengths)), lengths)
+        if skip_id is not None:
+            keep = flat != skip_id
+            flat, seq_of = flat[keep], seq_of[keep]
+        if flat.size and (flat.min() < 0 or flat.max() >= vocab_size):
+            raise ValueError(f"token ids must lie in [0, {vocab_size}); got {flat.min()}..")
+        merger.add(_count_chunk_numpy(flat, seq_of, vocab_size, window, weights))
+    keys, values = merger.result() if merger.runs else (np.zeros(0, np.int64), np.zeros(0))
+    rows, cols = np.divmod(keys, vocab_size)
+    # The keys are sorted and unique, so they already are CSR's (row, column) order.
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=vocab_size))])
+    X = sp.csr_matrix((values, cols, indptr), shape=(vocab_size, vocab_size))
+    X.has_sorted_indices = True
+    return (X + X.T.tocsr()).tocsr() if symmetric else X
+
+
+def _count_chunk_numpy(
+    flat: np.ndarray,
+    seq_of: np.ndarray,
+    vocab_size: int,
+    window: int,
+    weights: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique keys ``w * V + c`` (``c`` after ``w``) and their weighted counts.
+    """Sorted unique keys ``w * V + c`` (``c`` after ``w``) and their weighted counts
+    (``weights[d - 1]`` a pair ``d`` apart, 1 if ``None``).
 
     The distance rides along in the key (``key * window + d - 1``), so one sort of
     plain integers, without an argsort to carry weights, groups equal pairs.
@@ -171,48 +376,27 @@ def _count_chunk(
     for d in range(1, min(window, flat.size - 1) + 1):
         same = seq_of[:-d] == seq_of[d:]
         k = base[:-d][same] + flat[d:][same]
-        keys.append(k * window + (d - 1) if weighting else k)
-    if not keys:
-        return np.zeros(0, np.int64), np.zeros(0)
-    key = np.sort(np.concatenate(keys))
+        keys.append(k if weights is None else k * window + (d - 1))
+    key = np.sort(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+    if not key.size:  # no two tokens of a sequence within the window
+        return key, np.zeros(0)
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     counts = np.diff(np.r_[first, key.size]).astype(np.float64)
     key = key[first]
-    if not weighting:
+    if weights is None:
         return key, counts
     pair, dist = np.divmod(key, window)
-    counts /= dist + 1
+    counts *= weights[dist]
     first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
     return pair[first], np.add.reduceat(counts, first)
-
-
-class _Merger:
-    """Sums sorted ``(keys, values)`` runs, merging runs of similar size as they come
-    (as a binary counter does), so the work stays O(n log chunks) and memory near
-    the number of distinct keys."""
-
-    def __init__(self) -> None:
-        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
-        self.runs.append((keys, values))
-        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
-            b, a = self.runs.pop(), self.runs.pop()
-            self.runs.append(_merge(a, b))
-
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.runs:
-            return np.zeros(0, np.int64), np.zeros(0)
-        while len(self.runs) > 1:
-            b, a = self.runs.pop(), self.runs.pop()
-            self.runs.append(_merge(a, b))
-        return self.runs[0]
 
 
 def _merge(
     a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     keys = np.concatenate([a[0], b[0]])
+    if not keys.size:  # two empty chunks
+        return a
     order = np.argsort(keys, kind="stable")
     keys, values = keys[order], np.concatenate([a[1], b[1]])[order]
     first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
