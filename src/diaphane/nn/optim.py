@@ -296,6 +296,56 @@ class AdaGrad(Optimizer):
         total += g * g
         p -= self.current_lr() * g / (np.sqrt(total) + self.eps)
 
+    def _sparse_step(self, p, g, state):
+        # One compiled pass over the touched rows (see nn/_optim_numba.py): same bits as
+        # the gather-update-scatter of the base class, without its copies.
+        total = state["sum"]
+        if not _fusable(p, total, g):
+            super()._sparse_step(p, g, state)
+            return
+        kernels = _compiled_kernels()
+        table, sums = p.reshape(len(p), -1), total.reshape(len(p), -1)
+        ids, width = g.indices.astype(np.int64, copy=False), table.shape[1]
+        if ids.size and ids.max() >= len(p):
+            raise DiaphaneError(
+                f"A sparse gradient touches row {ids.max()} of a table of {len(p)} rows; "
+                "it was taken for another parameter."
+            )
+        values = g.values.reshape(len(ids), width)
+        if not g.coalesced and len(p) <= 16 * len(ids) + 1024:  # O(rows) lookup: worth it
+            ids, values = kernels.coalesce(ids, np.ascontiguousarray(values), len(p))
+        elif not g.coalesced:
+            rows = g.coalesce()
+            ids, values = rows.indices.astype(np.int64), rows.values.reshape(-1, width)
+        values = np.ascontiguousarray(values, dtype=p.dtype)
+        cast = p.dtype.type
+        kernels.run_kernel(
+            kernels.adagrad_rows, values.size, table, sums, ids, values,
+            cast(self.current_lr()), cast(self.eps), cast(self.weight_decay),
+        )  # fmt: skip
+
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fusable(p: np.ndarray, total: np.ndarray, g: SparseRows) -> bool:
+    """Whether the compiled sparse AdaGrad step applies (plain float tables, row-major)."""
+    return (
+        p.dtype in _FUSED_DTYPES
+        and total.dtype == p.dtype
+        and p.ndim >= 1
+        and p.flags.c_contiguous
+        and total.flags.c_contiguous
+        and g.values.dtype in _FUSED_DTYPES
+    )
+
+
+def _compiled_kernels() -> Any:
+    """nn/_optim_numba.py, imported on first use (numba takes a while to load)."""
+    from diaphane.nn import _optim_numba
+
+    return _optim_numba
+
 
 class Adam(Optimizer):
     """Adam with bias correction (torch's ``Adam``; ``decoupled=True`` is ``AdamW``).
