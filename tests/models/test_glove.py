@@ -1,21 +1,26 @@
 import argparse
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 
-from diaphane.autodiff import SparseRows, check_grads, value_and_grad
+from diaphane.autodiff import DiaphaneError, SparseRows, check_grads, value_and_grad
+from diaphane.models import _glove_kernel
+from diaphane.models._glove_kernel import row_dot
 from diaphane.models.glove import (
     GloVe,
     GloVeBatches,
     GloVeConfig,
     glove_loss,
     init_params,
+    pmi_target,
+    svd_start,
     train_glove,
     weighting,
 )
-from diaphane.nn.optim import AdaGrad
+from diaphane.nn.optim import AdaGrad, Optimizer
 from diaphane.nn.train import TrainConfig
 from diaphane.text import Vocabulary
 
@@ -182,3 +187,196 @@ def test_cli_trains_glove_and_ppmi_on_a_tiny_file(tmp_path, capsys):
         cli(argv)
     with pytest.raises(UsageError, match="min-count"):
         cli(["train", "ppmi", *common[:2], "--min-count", "500", "--out", str(tmp_path / "q")])
+
+
+# ----------------------------------------------------------------------------- compiled kernels
+
+
+def pair_problem(dtype, n=300, V=40, dim=7, sort_rows=True, seed=0):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((V, dim)).astype(dtype)
+    C = rng.standard_normal((V + 3, dim)).astype(dtype)
+    rows, cols = rng.integers(0, V, n), rng.integers(0, V + 3, n)
+    if sort_rows:
+        rows = np.sort(rows)
+    return W, C, rows, cols, rng.standard_normal(n).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("sort_rows", [True, False])
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+def test_compiled_row_dot_matches_the_numpy_formulas(dtype, rtol, sort_rows, index):
+    W, C, rows, cols, g = pair_problem(dtype, sort_rows=sort_rows)
+    rows, cols = rows.astype(index), cols.astype(index)
+    got = _glove_kernel._row_dot(W, C, rows, cols)
+    assert got.dtype == dtype
+    expected = _glove_kernel._row_dot_numpy(W, C, rows, cols)
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+    new = _glove_kernel._row_dot_vjp((0, 1), g, None, W, C, rows, cols)
+    old = _glove_kernel._vjp_numpy((0, 1), g, W, C, rows, cols)
+    for a, b in zip(new, old, strict=True):
+        assert a.coalesced and a.dtype == dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a.indices, b.indices)
+        np.testing.assert_allclose(a.values, b.values, rtol=rtol, atol=rtol)
+
+
+def test_compiled_row_dot_passes_gradient_checks():
+    W, C, rows, cols, _ = pair_problem(np.float64, n=60, V=9, dim=3, sort_rows=False)
+    check_grads(lambda W, C: row_dot(W, C, rows, cols), W, C, order=1)
+
+
+def test_row_dot_takes_negative_indices_and_names_bad_ones():
+    W, C, rows, cols, g = pair_problem(np.float32)
+    wrapped = _glove_kernel._row_dot(W, C, rows - len(W), cols - len(C))
+    np.testing.assert_array_equal(wrapped, _glove_kernel._row_dot(W, C, rows, cols))
+    with pytest.raises(IndexError, match="outside a table of 40 rows"):
+        _glove_kernel._row_dot(W, C, rows + len(W), cols)
+    with pytest.raises(IndexError, match="outside a table"):
+        _glove_kernel._row_dot_vjp((1,), g, None, W, C, rows, cols + 100)
+
+
+def test_other_layouts_and_dtypes_take_the_numpy_path():
+    W, C, rows, cols, _ = pair_problem(np.float64)
+    expected = _glove_kernel._row_dot(W, C, rows, cols)
+    np.testing.assert_allclose(_glove_kernel._row_dot(np.asfortranarray(W), C, rows, cols),
+                               expected, rtol=1e-12)  # fmt: skip
+    half = _glove_kernel._row_dot(W.astype(np.float16), C.astype(np.float16), rows, cols)
+    assert half.dtype == np.float16
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
+def test_threads_do_not_change_the_sums():
+    W, C, rows, cols, g = pair_problem(np.float32, n=5000, V=300, dim=20)
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            grads = _glove_kernel._row_dot_vjp((0, 1), g, None, W, C, rows, cols)
+            results.append([_glove_kernel._row_dot(W, C, rows, cols), *(r.values for r in grads)])
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_batches_match_the_argsort_order():
+    X, _ = tiny_counts(V=30)
+    batches = GloVeBatches(X, 10.0, 0.75, batch_size=37, seed=4)
+    order, bounds = batches.order(2)
+    coo = sp.csr_matrix(X).tocoo()
+    weight = weighting(coo.data, 10.0, 0.75).astype(np.float32)
+    for b, (rows, cols, log_x, w) in enumerate(batches(2)):
+        idx = order[bounds[b] : bounds[b + 1]]
+        np.testing.assert_array_equal(rows, coo.row[idx])
+        np.testing.assert_array_equal(cols, coo.col[idx])
+        np.testing.assert_allclose(log_x, np.log(coo.data[idx]), rtol=1e-6)
+        np.testing.assert_allclose(w, weight[idx], rtol=1e-6)
+
+
+def adagrad_case(rng, dtype, shape, ids):
+    table = rng.standard_normal(shape).astype(dtype)
+    grad = SparseRows(np.array(ids), rng.standard_normal((len(ids), *shape[1:])), shape)
+    return table, grad
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(50,), (50, 6)])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_fused_adagrad_equals_the_unfused_step(dtype, shape, weight_decay):
+    rng = np.random.default_rng(5)
+    table = rng.standard_normal(shape).astype(dtype)
+    fused, plain = {"t": table.copy()}, {"t": table.copy()}
+    opts = [AdaGrad(0.3, initial_accumulator=0.5, weight_decay=weight_decay) for _ in "ab"]
+    for step in range(4):
+        ids = rng.integers(-len(table), len(table), 30)  # repeats and negative ids
+        g = SparseRows(ids, rng.standard_normal((30, *shape[1:])).astype(dtype), shape)
+        if step == 2:
+            g = g.coalesce()
+        opts[0].step(fused, {"t": g})
+        # The base class's gather-update-scatter: the reference for the compiled step.
+        opts[1].step_count += 1
+        Optimizer._sparse_step(opts[1], plain["t"], g, opts[1]._state_for("t", plain["t"]))
+    np.testing.assert_allclose(fused["t"], plain["t"], rtol=1e-6 if dtype == np.float32 else 0)
+    np.testing.assert_allclose(opts[0].state["t"]["sum"], opts[1].state["t"]["sum"], rtol=1e-6)
+    assert fused["t"].dtype == dtype and not np.array_equal(fused["t"], table)
+
+
+def test_fused_adagrad_on_a_tall_table_and_a_wrong_gradient():
+    rng = np.random.default_rng(6)
+    table = rng.standard_normal((5000, 3)).astype(np.float32)  # too tall for the lookup
+    fused, plain = {"t": table.copy()}, {"t": table.copy()}
+    g = SparseRows(np.array([7, 4000, 7]), np.ones((3, 3), np.float32), table.shape)
+    AdaGrad(0.1).step(fused, {"t": g})
+    Optimizer._sparse_step(AdaGrad(0.1), plain["t"], g, {"sum": np.zeros_like(table)})
+    np.testing.assert_array_equal(fused["t"], plain["t"])
+    bad = SparseRows(np.array([7, 5000]), np.ones((2, 3), np.float32), (6000, 3))
+    with pytest.raises(DiaphaneError, match="touches row 5000 of a table of 5000 rows"):
+        AdaGrad(0.1).step(fused, {"t": bad})
+
+
+def test_compiled_training_matches_the_numpy_and_scipy_path(monkeypatch):
+    X, vocab = tiny_counts(V=40, seed=3)
+    config = GloVeConfig(dim=6, epochs=3, batch_size=64)
+    compiled, _ = train_glove(X, vocab, config, train_config=TrainConfig(progress=False))
+    from diaphane.nn import optim
+
+    monkeypatch.setattr(_glove_kernel, "_compiled", lambda W, C: False)
+    monkeypatch.setattr(optim, "_fusable", lambda p, total, g: False)
+    reference, _ = train_glove(X, vocab, config, train_config=TrainConfig(progress=False))
+    for k in compiled.params:
+        np.testing.assert_allclose(compiled.params[k], reference.params[k], rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------- PMI target, SVD start
+
+
+def test_pmi_target_matches_the_dense_formula():
+    X, _ = tiny_counts(V=15, seed=3)
+    dense = X.toarray()
+    row = dense.sum(axis=1, keepdims=True)
+    ctx = dense.sum(axis=0) ** 0.75
+    with np.errstate(divide="ignore"):
+        expected = np.log(dense) - np.log(row) - np.log(ctx / ctx.sum())
+    T = pmi_target(X, cds=0.75)
+    assert T.nnz == X.nnz
+    nz = dense > 0
+    np.testing.assert_allclose(T.toarray()[nz], expected[nz], rtol=1e-12)
+
+
+def test_batches_carry_another_target_on_the_same_entries():
+    X, _ = tiny_counts()
+    T = pmi_target(X, cds=0.5)
+    batches = GloVeBatches(X, 10.0, 0.75, batch_size=8, seed=1, target=T)
+    for rows, cols, target, _ in batches(epoch=0):
+        np.testing.assert_allclose(target, np.asarray(T[rows, cols]).ravel(), rtol=1e-6)
+    with pytest.raises(DiaphaneError, match="non-zeros"):
+        GloVeBatches(X, 10.0, 0.75, batch_size=8, target=sp.identity(12, format="csr"))
+
+
+def test_svd_start_is_the_best_low_rank_fit_of_ppmi():
+    from diaphane.models.ppmi import ppmi_matrix
+
+    X, _ = tiny_counts(V=20, seed=4)
+    params = svd_start(X, dim=4, cds=0.75, dtype=np.float64)
+    M = ppmi_matrix(X, cds=0.75).toarray()
+    U, s, Vt = np.linalg.svd(M)
+    best = (U[:, :4] * s[:4]) @ Vt[:4]
+    np.testing.assert_allclose(params["W"] @ params["W_ctx"].T, best, atol=1e-6)
+    assert not params["b"].any() and params["W"].shape == (20, 4)
+
+
+def test_pmi_target_with_svd_start_fits_the_pmi_values():
+    X, vocab = tiny_counts()
+    config = GloVeConfig(dim=6, x_max=1, epochs=150, batch_size=16, target="pmi", init="svd")
+    model, result = train_glove(X, vocab, config, train_config=TrainConfig(progress=False))
+    p = model.params
+    coo = X.tocoo()
+    fit = np.sum(p["W"][coo.row] * p["W_ctx"][coo.col], axis=1) + p["b"][coo.row]
+    fit = fit + p["b_ctx"][coo.col]
+    target = np.asarray(pmi_target(X)[coo.row, coo.col]).ravel()
+    first = result.state.history[0]["train_loss"]
+    assert result.state.history[-1]["train_loss"] < 0.2 * first
+    assert np.sqrt(np.mean((fit - target) ** 2)) < 0.5 * np.std(target)
+    with pytest.raises(DiaphaneError, match="target must be"):
+        GloVeConfig(target="ppmi")

@@ -27,6 +27,12 @@ def register(subparsers: Any) -> None:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--output", choices=("sum", "W"), default="sum",
                    help="word vectors: W + W_ctx (default) or W")  # fmt: skip
+    g.add_argument("--target", choices=("log", "pmi"), default="log",
+                   help="fit log counts (GloVe, default) or smoothed PMI")  # fmt: skip
+    g.add_argument("--cds", type=float, default=0.75,
+                   help="context-distribution smoothing of --target pmi / --init svd")  # fmt: skip
+    g.add_argument("--init", choices=("random", "svd"), default="random",
+                   help="start from random vectors (default) or the PPMI matrix's SVD")  # fmt: skip
     g.add_argument("--checkpoint-dir", default=None,
                    help="checkpoint folder (default: OUT.checkpoints)")  # fmt: skip
     g.add_argument("--checkpoint-every", type=int, default=0, help="steps (default: each epoch)")
@@ -108,6 +114,7 @@ def run_glove(args: argparse.Namespace) -> int:
         config = GloVeConfig(
             dim=args.dim, x_max=args.x_max, alpha=args.alpha, lr=args.lr, epochs=args.epochs,
             batch_size=args.batch_size, seed=args.seed, output=args.output,
+            target=args.target, cds=args.cds, init=args.init,
         )  # fmt: skip
     except DiaphaneError as err:
         raise UsageError(str(err)) from err
