@@ -65,6 +65,10 @@ GLOVE = {
         {"window": 10},
         {"dim": 100, "x_max": 10, "epochs": 5, "target": "pmi", "init": "svd"},
     ),
+    "pmi-svd-w10-d100-x100-e2": (
+        {"window": 10},
+        {"dim": 100, "x_max": 100, "epochs": 2, "target": "pmi", "init": "svd"},
+    ),
     "pmi-svd-w5-d100-x10-e5": (
         {"window": 5},
         {"dim": 100, "x_max": 10, "epochs": 5, "target": "pmi", "init": "svd"},
