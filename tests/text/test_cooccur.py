@@ -4,8 +4,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from diaphane.text._cooccur_numpy import cooccurrence_numpy
 from diaphane.text.cooccur import (
-    _cooccurrence_numpy,
     cooccurrence_matrix,
     encode_sequences,
     subsample,
@@ -141,7 +141,7 @@ def test_kernel_equals_the_numpy_reference(
 ):
     vocab_size, seqs = corpus
     args = (seqs, vocab_size, window, symmetric, weighting, skip_id, chunk_tokens)
-    got, want = cooccurrence_matrix(*args), _cooccurrence_numpy(*args)
+    got, want = cooccurrence_matrix(*args), cooccurrence_numpy(*args)
     # Unweighted counts are whole numbers: exactly equal.
     assert_same_csr(got, want, exact=weighting is False)
 
@@ -153,7 +153,7 @@ def test_large_vocabulary_rows_short_and_long(weighting):
     words = np.minimum(rng.zipf(1.3, 40_000), 5000) - 1
     seqs = np.split(words, np.sort(rng.choice(words.size, 2000, replace=False)))
     got = cooccurrence_matrix(seqs, 5000, 10, distance_weighting=weighting)
-    assert_same_csr(got, _cooccurrence_numpy(seqs, 5000, 10, True, weighting), not weighting)
+    assert_same_csr(got, cooccurrence_numpy(seqs, 5000, 10, True, weighting), not weighting)
 
 
 def test_harmonic_sums_are_exactly_symmetric():
@@ -167,7 +167,7 @@ def test_wide_window_uses_fractional_weights():
     seqs = random_corpus(4, n_seqs=20, vocab_size=12)
     got = cooccurrence_matrix(seqs, 12, 40)
     np.testing.assert_allclose(got.toarray(), naive(seqs, 12, 40, True, True), rtol=1e-13)
-    assert_same_csr(got, _cooccurrence_numpy(seqs, 12, 40), exact=False)
+    assert_same_csr(got, cooccurrence_numpy(seqs, 12, 40), exact=False)
 
 
 def test_bad_ids_are_named():
@@ -227,5 +227,5 @@ def test_subsampled_ids_count_like_the_reference():
     ids, counts = zipf_corpus()
     sub = subsample(ids, counts, t=1e-3)
     got = cooccurrence_matrix(sub, 5, 5, distance_weighting="linear")
-    assert_same_csr(got, _cooccurrence_numpy(sub, 5, 5, True, "linear"), exact=False)
+    assert_same_csr(got, cooccurrence_numpy(sub, 5, 5, True, "linear"), exact=False)
     assert isinstance(got, sp.csr_matrix)

@@ -7,7 +7,7 @@ adds ``g²`` to the sum and moves the parameter, in place, with the touched rows
 shared out over threads. The arithmetic is :meth:`diaphane.nn.optim.AdaGrad.update`'s,
 operation for operation in the parameter's dtype, so both give the same bits.
 
-Kernels: :func:`coalesce`, :func:`adagrad_rows`; :func:`run_kernel` launches a parallel
+Kernels: :func:`adagrad_rows`; :func:`run_kernel` launches a parallel
 one (GloVe's kernels in :mod:`diaphane.models._glove_numba` use it too).
 """
 
@@ -36,33 +36,6 @@ def run_kernel(kernel: Callable, work: int, *args: Any) -> Any:
         return kernel(*args)
     finally:
         numba.set_num_threads(threads)
-
-
-@njit(cache=True, nogil=True)
-def coalesce(indices, values, n_rows):  # pragma: no cover - compiled
-    """Each distinct index once (in order of first appearance) and its summed rows.
-
-    Rows are summed in the order they come, as ``np.add.at`` does. ``values`` is
-    ``(len(indices), width)``; the indices lie in ``[0, n_rows)``.
-    """
-    n, width = values.shape
-    slot = np.full(n_rows, -1, np.int64)
-    uniq = np.empty(n, np.int64)
-    out = np.empty((n, width), values.dtype)
-    m, s = 0, -1
-    for k in range(n):
-        if k == 0 or indices[k] != indices[k - 1]:  # runs (sorted ids) skip the lookup
-            s = slot[indices[k]]
-        if s < 0:  # first time this index is seen: its row starts the sum
-            slot[indices[k]] = s = m
-            uniq[m] = indices[k]
-            m += 1
-            for j in range(width):
-                out[s, j] = values[k, j]
-        else:
-            for j in range(width):
-                out[s, j] += values[k, j]
-    return uniq[:m], out[:m]
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -312,9 +312,7 @@ class AdaGrad(Optimizer):
                 "it was taken for another parameter."
             )
         values = g.values.reshape(len(ids), width)
-        if not g.coalesced and len(p) <= 16 * len(ids) + 1024:  # O(rows) lookup: worth it
-            ids, values = kernels.coalesce(ids, np.ascontiguousarray(values), len(p))
-        elif not g.coalesced:
+        if not g.coalesced:
             rows = g.coalesce()
             ids, values = rows.indices.astype(np.int64), rows.values.reshape(-1, width)
         values = np.ascontiguousarray(values, dtype=p.dtype)

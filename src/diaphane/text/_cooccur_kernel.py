@@ -1,6 +1,6 @@
 """Compiled co-occurrence counting: one chunk of tokens to sorted CSR rows.
 
-The vectorised NumPy path (:func:`diaphane.text.cooccur._count_chunk_numpy`) makes
+The vectorised NumPy path (:func:`diaphane.text._cooccur_numpy.cooccurrence_numpy`) makes
 one int64 key per pair and sorts them all: ``window x tokens`` keys, whose sort
 dominates the run time. Here the token *positions* are bucketed by word with a
 counting sort; each word's row is then summed into a dense ``|V|`` scratch vector
