@@ -67,3 +67,15 @@ def test_bad_inputs():
         ppmi_matrix(sp.csr_matrix((3, 3)))
     with pytest.raises(Exception, match="shift"):
         PPMIConfig(shift=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_sparse_product_matches_scipy(dtype):
+    from diaphane.models._svd_numba import csr_dense
+
+    A = sp.random(37, 23, density=0.2, format="csr", random_state=3, dtype=dtype)
+    B = np.random.default_rng(1).standard_normal((23, 5)).astype(dtype)
+    out = np.full((37, 5), np.nan, dtype)  # every entry must be written, empty rows too
+    csr_dense(A.indptr, A.indices, A.data, B, out)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, A @ B, rtol=tol, atol=tol)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import solve_triangular
 
 from diaphane.autodiff.core import DiaphaneError
 from diaphane.models._folder import WordModel
@@ -93,14 +94,16 @@ def truncated_svd(
     if k < 1:
         raise DiaphaneError(f"A {M.shape} matrix is too small for an SVD; use a bigger corpus.")
     width = min(k + oversample, min(M.shape))
-    # The power iterations only find the subspace: float32 products halve their cost.
+    # The power iterations only find the subspace: float32 products halve their cost,
+    # and the compiled product spreads them over threads.
     M32, MT32 = M.astype(np.float32), M.T.tocsr().astype(np.float32)
-    Q = M32 @ np.random.default_rng(seed).standard_normal((M.shape[1], width), np.float32)
+    sketch = np.random.default_rng(seed).standard_normal((M.shape[1], width), np.float32)
+    Q = _orthonormal(_times(M32, sketch))
     for _ in range(n_iter):  # re-orthonormalised each time: the spectrum may span decades
-        Q = _orthonormal(M32 @ _orthonormal(MT32 @ _orthonormal(Q)))
+        Q = _orthonormal(_times(M32, _orthonormal(_times(MT32, Q))))
     Q, _ = np.linalg.qr(Q.astype(np.float64))
-    MT = MT32.astype(np.float64)
-    Ub, s, Vt = np.linalg.svd(np.asarray((MT @ Q).T), full_matrices=False)
+    B = np.ascontiguousarray(_times(MT32.astype(np.float64), Q).T)  # Qᵀ M, C-ordered for LAPACK
+    Ub, s, Vt = np.linalg.svd(B, full_matrices=False)
     U = Q @ Ub[:, :k]
     s, Vt = s[:k], Vt[:k]
     signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(k)])
@@ -108,13 +111,23 @@ def truncated_svd(
     return U * signs, s, Vt * signs[:, None]
 
 
+def _times(A: sp.csr_matrix, B: np.ndarray) -> np.ndarray:
+    """``A @ B`` for a CSR ``A`` and a dense ``B`` of its dtype, on numba's threads."""
+    from diaphane.models._svd_numba import csr_dense
+
+    out = np.empty((A.shape[0], B.shape[1]), A.dtype)
+    return csr_dense(A.indptr, A.indices, A.data, np.ascontiguousarray(B, A.dtype), out)
+
+
 def _orthonormal(Y: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of Y's columns by Cholesky QR (a few GEMMs, not a Householder QR)."""
+    """An orthonormal basis of Y's columns by Cholesky QR (a GEMM and a triangular solve,
+    not a Householder QR)."""
     Y64 = Y.astype(np.float64)
     gram = Y64.T @ Y64
     gram[np.diag_indices_from(gram)] += 1e-10 * np.trace(gram) + 1e-300
     L = np.linalg.cholesky(gram)
-    return np.linalg.solve(L, Y64.T).T.astype(Y.dtype)
+    # Solved for Yᵀ, so the basis comes back C-ordered, as the compiled product reads it.
+    return np.ascontiguousarray(solve_triangular(L, Y64.T, lower=True).T, Y.dtype)
 
 
 class PPMI(WordModel):
