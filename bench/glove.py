@@ -7,6 +7,8 @@ Usage: ``python bench/glove.py PART [NAME ...]`` with PART one of
 - ``speed``: GloVe updates/s at 50 dimensions, plain engine gathers vs the fused
   ``row_dot`` primitive, two batch sizes (one epoch each, wall and CPU time);
 - ``gensim``: gensim Word2Vec skip-gram defaults (the time and scores to beat);
+- ``race NAME``: skip-gram defaults and GloVe NAME, three times each, interleaved
+  (so both see the same machine load): median times counting included, and their ratio;
 - ``glove NAME...`` / ``ppmi NAME...``: train the named settings (see ``GLOVE``,
   ``PPMI``) and evaluate them (WS353 and SimLex-999 Spearman rho, Google analogies
   by 3CosAdd restricted to the 30,000 most frequent words, gensim's evaluators on
@@ -68,6 +70,28 @@ GLOVE = {
     "pmi-svd-w10-d100-x100-e2": (
         {"window": 10},
         {"dim": 100, "x_max": 100, "epochs": 2, "target": "pmi", "init": "svd"},
+    ),
+    "pmi-svd-w11-d100-x100-e2-os100": (
+        {"window": 11},
+        {
+            "dim": 100,
+            "x_max": 100,
+            "epochs": 2,
+            "target": "pmi",
+            "init": "svd",
+            "svd_oversample": 100,
+        },
+    ),
+    "pmi-svd-w12-d100-x100-e2-os100": (
+        {"window": 12},
+        {
+            "dim": 100,
+            "x_max": 100,
+            "epochs": 2,
+            "target": "pmi",
+            "init": "svd",
+            "svd_oversample": 100,
+        },
     ),
     "pmi-svd-w5-d100-x10-e5": (
         {"window": 5},
@@ -228,16 +252,41 @@ def part_gensim() -> None:
     merge_rows(rows)
 
 
-def part_glove(name: str) -> None:
+def run_glove(name: str):
+    """Count and train GloVe NAME; returns the model and the seconds both took."""
     count_opts, glove_opts = GLOVE[name]
     vocab, _, X, count_s = counts(**count_opts)
     t0 = time.perf_counter()
     model, _ = train_glove(X, vocab, GloVeConfig(**glove_opts),
-                                train_config=TrainConfig(progress=False))  # fmt: skip
-    seconds = time.perf_counter() - t0 + count_s
-    scores = evaluate(*model.vectors())
-    label = f"GloVe {name} {json.dumps({**count_opts, **glove_opts})}"
-    merge_rows(quality_rows(label, scores, seconds))
+                           train_config=TrainConfig(progress=False))  # fmt: skip
+    return model, time.perf_counter() - t0 + count_s
+
+
+def glove_label(name: str) -> str:
+    return f"GloVe {name} {json.dumps({**GLOVE[name][0], **GLOVE[name][1]})}"
+
+
+def part_glove(name: str) -> None:
+    model, seconds = run_glove(name)
+    merge_rows(quality_rows(glove_label(name), evaluate(*model.vectors()), seconds))
+
+
+def part_race(name: str) -> None:
+    import statistics
+
+    from gensim.models import Word2Vec
+
+    sents = sequences()
+    run_glove(name)  # compiled kernels loaded and the corpus read before any timing
+    ours, theirs = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        Word2Vec(sents, workers=2, seed=0)
+        theirs.append(time.perf_counter() - t0)
+        ours.append(run_glove(name)[1])
+    what = f"{glove_label(name)}: median time, interleaved with skip-gram"
+    merge_rows([common.row(what, statistics.median(ours), statistics.median(theirs),
+                           SKIPGRAM, "s", 3)])  # fmt: skip
 
 
 def part_ppmi(name: str) -> None:
@@ -253,9 +302,10 @@ def part_ppmi(name: str) -> None:
 def main(argv: list[str]) -> None:
     logging.getLogger("gensim").setLevel(logging.ERROR)
     part, names = argv[0], argv[1:]
-    if part in ("glove", "ppmi"):
-        for name in names or list(GLOVE if part == "glove" else PPMI):
-            (part_glove if part == "glove" else part_ppmi)(name)
+    named = {"glove": part_glove, "ppmi": part_ppmi, "race": part_race}
+    if part in named:
+        for name in names or list(PPMI if part == "ppmi" else GLOVE):
+            named[part](name)
     else:
         {"count": part_count, "speed": part_speed, "gensim": part_gensim}[part]()
 

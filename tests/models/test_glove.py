@@ -366,6 +366,23 @@ def test_svd_start_is_the_best_low_rank_fit_of_ppmi():
     assert not params["b"].any() and params["W"].shape == (20, 4)
 
 
+def test_svd_start_oversampling_brings_it_closer_to_the_exact_fit():
+    from diaphane.models.ppmi import ppmi_matrix
+
+    X, _ = tiny_counts(V=80, seed=5)
+    M = ppmi_matrix(X, cds=0.75).toarray()
+    U, s, Vt = np.linalg.svd(M)
+    best = (U[:, :12] * s[:12]) @ Vt[:12]
+
+    def error(oversample: int) -> float:
+        params = svd_start(X, dim=12, oversample=oversample, dtype=np.float64)
+        return float(np.linalg.norm(params["W"] @ params["W_ctx"].T - best))
+
+    assert error(60) < 0.1 * error(0)
+    with pytest.raises(DiaphaneError, match="svd_oversample"):
+        GloVeConfig(svd_oversample=-1)
+
+
 def test_pmi_target_with_svd_start_fits_the_pmi_values():
     X, vocab = tiny_counts()
     config = GloVeConfig(dim=6, x_max=1, epochs=150, batch_size=16, target="pmi", init="svd")

@@ -71,11 +71,36 @@ def test_bad_inputs():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_sparse_product_matches_scipy(dtype):
-    from diaphane.models._svd_numba import csr_dense
+    from diaphane.models._svd_numba import balanced_blocks, csr_dense
 
     A = sp.random(37, 23, density=0.2, format="csr", random_state=3, dtype=dtype)
     B = np.random.default_rng(1).standard_normal((23, 5)).astype(dtype)
     out = np.full((37, 5), np.nan, dtype)  # every entry must be written, empty rows too
-    csr_dense(A.indptr, A.indices, A.data, B, out)
+    csr_dense(A.indptr, A.indices, A.data, B, out, balanced_blocks(A.indptr, 5))
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, A @ B, rtol=tol, atol=tol)
+
+
+def test_balanced_blocks_split_skewed_rows_by_non_zeros():
+    from diaphane.models._svd_numba import balanced_blocks
+
+    lengths = np.array([500, 300, 100] + [1] * 100)  # rows by word frequency, as in PPMI
+    indptr = np.concatenate(([0], np.cumsum(lengths)))
+    blocks = balanced_blocks(indptr, 4)
+    assert blocks[0] == 0 and blocks[-1] == len(lengths) and np.all(np.diff(blocks) >= 0)
+    per_block = np.diff(indptr[blocks])
+    assert per_block.sum() == lengths.sum()
+    assert per_block.max() <= lengths.sum() / 4 + lengths.max()
+    assert blocks[1] <= 1  # the long first row is a block of its own, not half the rows
+
+
+def test_truncated_svd_of_a_rank_deficient_matrix():
+    rng = np.random.default_rng(0)
+    M = sp.csr_matrix(rng.standard_normal((50, 3)) @ rng.standard_normal((3, 40)))
+    U, s, Vt = truncated_svd(M, 6, oversample=10)
+    sd = np.linalg.svd(M.toarray(), compute_uv=False)
+    np.testing.assert_allclose(s[:3], sd[:3], rtol=1e-10)
+    assert np.all(s[3:] < 1e-10 * s[0])
+    np.testing.assert_allclose(U.T @ U, np.eye(6), atol=1e-10)
+    # The subspace is found in float32: vectors to ~1e-7, singular values to second order.
+    np.testing.assert_allclose((U[:, :3] * s[:3]) @ Vt[:3], M.toarray(), atol=1e-5)

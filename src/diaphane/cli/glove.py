@@ -33,6 +33,8 @@ def register(subparsers: Any) -> None:
                    help="context-distribution smoothing of --target pmi / --init svd")  # fmt: skip
     g.add_argument("--init", choices=("random", "svd"), default="random",
                    help="start from random vectors (default) or the PPMI matrix's SVD")  # fmt: skip
+    g.add_argument("--svd-oversample", type=int, default=100,
+                   help="extra columns of --init svd's randomised SVD (default 100)")  # fmt: skip
     g.add_argument("--checkpoint-dir", default=None,
                    help="checkpoint folder (default: OUT.checkpoints)")  # fmt: skip
     g.add_argument("--checkpoint-every", type=int, default=0, help="steps (default: each epoch)")
@@ -115,6 +117,7 @@ def run_glove(args: argparse.Namespace) -> int:
             dim=args.dim, x_max=args.x_max, alpha=args.alpha, lr=args.lr, epochs=args.epochs,
             batch_size=args.batch_size, seed=args.seed, output=args.output,
             target=args.target, cds=args.cds, init=args.init,
+            svd_oversample=args.svd_oversample,
         )  # fmt: skip
     except DiaphaneError as err:
         raise UsageError(str(err)) from err

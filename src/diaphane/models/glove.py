@@ -79,6 +79,10 @@ class GloVeConfig:
         cds: the smoothing exponent of ``"pmi"`` (and of the ``"svd"`` start).
         init: ``"random"`` (Stanford's) or ``"svd"``: start ``W`` and ``W̃`` from the
             truncated SVD of the PPMI matrix, ``U Σ^½`` and ``V Σ^½`` (deterministic).
+        svd_oversample: extra sketch columns of the ``"svd"`` start's randomised SVD
+            (more: a start closer to the exact SVD, at a cost linear in ``dim + this``;
+            100 puts all 100 singular values of wiki+brown's PPMI within 1% of ARPACK's,
+            20 within 3.4%, and at window 12 moves WS353 from 0.544 to 0.556).
     """
 
     dim: int = 50
@@ -93,6 +97,7 @@ class GloVeConfig:
     target: str = "log"
     cds: float = 0.75
     init: str = "random"
+    svd_oversample: int = 100
 
     def __post_init__(self) -> None:
         if self.dim < 1 or self.epochs < 0 or self.batch_size < 1:
@@ -108,6 +113,8 @@ class GloVeConfig:
             )
         if self.cds <= 0:
             raise DiaphaneError(f"cds must be positive, not {self.cds}.")
+        if self.svd_oversample < 0:
+            raise DiaphaneError(f"svd_oversample must be >= 0, not {self.svd_oversample}.")
 
 
 def weighting(x: np.ndarray, x_max: float, alpha: float) -> np.ndarray:
@@ -155,12 +162,14 @@ def pmi_target(X: sp.spmatrix, cds: float = 0.75) -> sp.csr_matrix:
     return out
 
 
-def svd_start(X: sp.spmatrix, dim: int, cds: float = 0.75, dtype: Any = np.float32) -> dict:
+def svd_start(
+    X: sp.spmatrix, dim: int, cds: float = 0.75, oversample: int = 100, dtype: Any = np.float32
+) -> dict:
     """GloVe's parameters started from the PPMI matrix's truncated SVD ``U Σ Vᵀ``:
     ``W = U Σ^½``, ``W̃ = V Σ^½``, zero biases (deterministic)."""
     from diaphane.models.ppmi import ppmi_matrix, truncated_svd
 
-    U, s, Vt = truncated_svd(ppmi_matrix(X, cds=cds), dim)
+    U, s, Vt = truncated_svd(ppmi_matrix(X, cds=cds), dim, oversample=oversample)
     root = np.sqrt(s)
     W, C = np.zeros((X.shape[0], dim)), np.zeros((X.shape[1], dim))
     W[:, : len(s)], C[:, : len(s)] = U * root, Vt.T * root
@@ -332,7 +341,7 @@ def train_glove(
     target = pmi_target(X, config.cds) if config.target == "pmi" else None
     batches = GloVeBatches(X, config.x_max, config.alpha, config.batch_size, config.seed, target)
     if config.init == "svd":
-        params = svd_start(X, config.dim, config.cds)
+        params = svd_start(X, config.dim, config.cds, config.svd_oversample)
     else:
         params = init_params(len(vocab), config.dim, config.seed)
     # Stanford's update with a batch-mean loss: see the module docs (scale-free in AdaGrad).

@@ -85,27 +85,35 @@ def truncated_svd(
     """The ``k`` largest singular triplets ``U, s, Vt`` of ``M``, in decreasing order.
 
     Randomised (Halko, Martinsson and Tropp 2011): ``n_iter`` power iterations on a
-    seeded Gaussian sketch of ``k + oversample`` columns, then a small dense SVD.
-    Seeded and with each singular vector's sign fixed (largest entry of ``U``'s
-    column positive), so the same matrix always gives the same vectors.
+    seeded Gaussian sketch of ``k + oversample`` columns, then the small problem
+    ``B = Qᵀ M`` solved through the eigenvectors of ``B Bᵀ``. Seeded and with each
+    singular vector's sign fixed (largest entry of ``U``'s column positive), so the
+    same matrix always gives the same vectors.
     """
     M = sp.csr_matrix(M, dtype=np.float64)
     k = min(k, min(M.shape))
     if k < 1:
         raise DiaphaneError(f"A {M.shape} matrix is too small for an SVD; use a bigger corpus.")
     width = min(k + oversample, min(M.shape))
+    MT = M.T.tocsr()
     # The power iterations only find the subspace: float32 products halve their cost,
-    # and the compiled product spreads them over threads.
-    M32, MT32 = M.astype(np.float32), M.T.tocsr().astype(np.float32)
+    # and the compiled product spreads them over threads. One orthonormalisation per
+    # iteration keeps the basis well conditioned (its condition number grows by at
+    # most (s_1 / s_width)^2 between two); the last basis is made orthonormal in float64.
+    M32, MT32 = M.astype(np.float32), MT.astype(np.float32)
     sketch = np.random.default_rng(seed).standard_normal((M.shape[1], width), np.float32)
     Q = _orthonormal(_times(M32, sketch))
-    for _ in range(n_iter):  # re-orthonormalised each time: the spectrum may span decades
-        Q = _orthonormal(_times(M32, _orthonormal(_times(MT32, Q))))
-    Q, _ = np.linalg.qr(Q.astype(np.float64))
-    B = np.ascontiguousarray(_times(MT32.astype(np.float64), Q).T)  # Qᵀ M, C-ordered for LAPACK
-    Ub, s, Vt = np.linalg.svd(B, full_matrices=False)
-    U = Q @ Ub[:, :k]
-    s, Vt = s[:k], Vt[:k]
+    for _ in range(n_iter):
+        Q = _orthonormal(_times(M32, _times(MT32, Q)))
+    Q = _orthonormal64(Q.astype(np.float64))
+    BT = _times(MT, Q)  # (Qᵀ M)ᵀ
+    # B Bᵀ = Ub S² Ubᵀ: a width x width eigenproblem instead of a dense SVD of B. It
+    # squares the condition number, harmless for the leading k in float64.
+    eigenvalues, Ub = np.linalg.eigh(BT.T @ BT)
+    order = np.argsort(eigenvalues)[::-1][:k]
+    s, Ub = np.sqrt(np.maximum(eigenvalues[order], 0.0)), Ub[:, order]
+    U = Q @ Ub
+    Vt = (BT @ (Ub / np.where(s > 0, s, 1.0))).T
     signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(k)])
     signs[signs == 0] = 1.0
     return U * signs, s, Vt * signs[:, None]
@@ -113,10 +121,13 @@ def truncated_svd(
 
 def _times(A: sp.csr_matrix, B: np.ndarray) -> np.ndarray:
     """``A @ B`` for a CSR ``A`` and a dense ``B`` of its dtype, on numba's threads."""
-    from diaphane.models._svd_numba import csr_dense
+    import numba
+
+    from diaphane.models._svd_numba import balanced_blocks, csr_dense
 
     out = np.empty((A.shape[0], B.shape[1]), A.dtype)
-    return csr_dense(A.indptr, A.indices, A.data, np.ascontiguousarray(B, A.dtype), out)
+    blocks = balanced_blocks(A.indptr, 4 * numba.get_num_threads())
+    return csr_dense(A.indptr, A.indices, A.data, np.ascontiguousarray(B, A.dtype), out, blocks)
 
 
 def _orthonormal(Y: np.ndarray) -> np.ndarray:
@@ -128,6 +139,18 @@ def _orthonormal(Y: np.ndarray) -> np.ndarray:
     L = np.linalg.cholesky(gram)
     # Solved for Yᵀ, so the basis comes back C-ordered, as the compiled product reads it.
     return np.ascontiguousarray(solve_triangular(L, Y64.T, lower=True).T, Y.dtype)
+
+
+def _orthonormal64(Y: np.ndarray) -> np.ndarray:
+    """An orthonormal float64 basis of Y's columns: two passes of ``Y V Λ^-½`` from the
+    eigenvectors of ``YᵀY`` (orthonormal to rounding), or a Householder QR if Y's
+    columns are (nearly) dependent."""
+    for _ in range(2):
+        eigenvalues, V = np.linalg.eigh(Y.T @ Y)
+        if eigenvalues[0] <= 1e-12 * eigenvalues[-1]:
+            return np.ascontiguousarray(np.linalg.qr(Y)[0])
+        Y = Y @ (V / np.sqrt(eigenvalues))
+    return Y
 
 
 class PPMI(WordModel):
