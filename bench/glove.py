@@ -49,6 +49,9 @@ CORPUS = "wiki+brown"
 RESULT = common.RESULTS_DIR / "glove.json"
 SKIPGRAM = "gensim Word2Vec skip-gram, defaults, 2 workers"
 
+# The README's setting: PMI target, a near-exact SVD start, Stanford's x_max, 2 epochs.
+PMI_SVD_E2_OS100 = {"dim": 100, "x_max": 100, "epochs": 2, "target": "pmi", "init": "svd",
+                    "svd_oversample": 100}  # fmt: skip
 # name: (counting options, GloVe options)
 GLOVE = {
     "c-demo": ({"window": 15}, {"dim": 50, "x_max": 10, "epochs": 15, "batch_size": 262144}),
@@ -71,28 +74,8 @@ GLOVE = {
         {"window": 10},
         {"dim": 100, "x_max": 100, "epochs": 2, "target": "pmi", "init": "svd"},
     ),
-    "pmi-svd-w11-d100-x100-e2-os100": (
-        {"window": 11},
-        {
-            "dim": 100,
-            "x_max": 100,
-            "epochs": 2,
-            "target": "pmi",
-            "init": "svd",
-            "svd_oversample": 100,
-        },
-    ),
-    "pmi-svd-w12-d100-x100-e2-os100": (
-        {"window": 12},
-        {
-            "dim": 100,
-            "x_max": 100,
-            "epochs": 2,
-            "target": "pmi",
-            "init": "svd",
-            "svd_oversample": 100,
-        },
-    ),
+    "pmi-svd-w11-d100-x100-e2-os100": ({"window": 11}, PMI_SVD_E2_OS100),
+    "pmi-svd-w12-d100-x100-e2-os100": ({"window": 12}, PMI_SVD_E2_OS100),
     "pmi-svd-w5-d100-x10-e5": (
         {"window": 5},
         {"dim": 100, "x_max": 10, "epochs": 5, "target": "pmi", "init": "svd"},
