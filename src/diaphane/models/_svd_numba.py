@@ -7,10 +7,10 @@ non-zero counts (rows are words by frequency: the first half of wiki+brown's PPM
 holds 84% of its non-zeros, so equal row counts left one thread doing most of the
 work), each summing its rows' scaled rows of ``B`` straight into ``out`` in ``out``'s
 dtype (float32 for the sketch, float64 for the last product). Measured on wiki+brown's
-PPMI matrix (4.5 M non-zeros, 120 columns, 2 threads): 0.07 s a product with balanced
-blocks, 0.11 s with equal row counts, 0.15 s for scipy's.
+PPMI matrix at window 12 (120 columns, 2 threads): 0.07 s a product with balanced
+blocks, 0.10-0.11 s with equal row counts (scipy's one-thread product: 0.15 s at window 10).
 
-Kernels: :func:`csr_dense`, :func:`balanced_blocks`.
+Entry points: :func:`csr_dense` (compiled) and :func:`balanced_blocks` (its row split).
 """
 
 from __future__ import annotations
