@@ -34,7 +34,9 @@ from diaphane.nn.losses import cross_entropy
 __all__ = [
     "EOT",
     "GPTTrainConfig",
+    "corpus_groups",
     "corpus_texts",
+    "detokenize",
     "lm_loss",
     "token_windows",
     "train_gpt",
@@ -89,7 +91,11 @@ def _clean_wiki(text: str) -> str:
 
 
 def corpus_texts(name_or_path: str) -> tuple[list[str], str]:
-    """Raw documents of a corpus and its fingerprint (sha256 of the source bytes)."""
+    """Raw documents of a corpus and its fingerprint (sha256 of the source bytes).
+
+    ``lee`` and ``wiki`` are read as raw text; ``brown`` (tokenised and tagged in its
+    archive) is detokenised back into running text; a path is read as UTF-8 files.
+    """
     from diaphane.text import load_corpus
 
     corpus = load_corpus(name_or_path)
@@ -98,16 +104,48 @@ def corpus_texts(name_or_path: str) -> tuple[list[str], str]:
         docs = [line.strip() for line in text.splitlines() if line.strip()]
     elif name_or_path == "wiki":
         docs = [d for d in _wiki_pages(corpus.sources[0]) if d]
+    elif name_or_path == "brown":
+        docs = [detokenize(doc.sentences) for doc in corpus.documents()]
     elif Path(name_or_path).exists():
         docs = [_read(p) for p in corpus.sources]
         docs = [d for d in docs if d.strip()]
     else:
         raise DiaphaneError(
-            f"Corpus {name_or_path!r} has no raw text for a GPT; use lee, wiki or a text file."
+            f"Corpus {name_or_path!r} has no raw text for a GPT; use lee, wiki, brown or a "
+            "text file."
         )
     if not docs:
         raise DiaphaneError(f"Corpus {name_or_path!r} holds no text.")
     return docs, corpus.fingerprint
+
+
+def corpus_groups(spec: str) -> list[tuple[str, list[str], str]]:
+    """``(name, documents, fingerprint)`` for each part of ``spec`` (names joined by ``+``)."""
+    names = [n for n in spec.split("+") if n] if "+" in spec else [spec]
+    return [(name, *corpus_texts(name)) for name in names]
+
+
+# Brown's tokens back to running text: its quote marks, and no space before punctuation
+# or after an opening bracket.
+_BROWN_QUOTES = {"``": '"', "''": '"', "--": "--"}
+_NO_SPACE_BEFORE = re.compile(r" ([,.;:!?%)\]}]|'s\b|'re\b|'ve\b|'ll\b|'d\b|'m\b|n't\b)")
+_NO_SPACE_AFTER = re.compile(r"([(\[{$]) ")
+
+
+def detokenize(sentences: list[list[str]]) -> str:
+    """One document's tokenised sentences as running text (Brown's conventions undone).
+
+    >>> detokenize([["``", "It", "is", "n't", "so", ",", "''", "he", "said", "."]])
+    '"It isn't so," he said.'
+    """
+    out = []
+    for sent in sentences:
+        text = " ".join(_BROWN_QUOTES.get(w, w) for w in sent)
+        text = _NO_SPACE_BEFORE.sub(r"\1", text)
+        text = _NO_SPACE_AFTER.sub(r"\1", text)
+        text = re.sub(r'" ([^"]*?) "', r'"\1"', text)
+        out.append(text)
+    return " ".join(out)
 
 
 def _wiki_pages(path: Path) -> list[str]:
@@ -227,11 +265,13 @@ def _tokenizer_for(train_texts: list[str], cfg: GPTTrainConfig, ckpt: Path, resu
 
 
 def _validation_log(windows: np.ndarray, config: GPTConfig, every: int):
-    """A training callback that logs the validation loss every ``every`` steps."""
+    """A training callback that measures the validation loss every ``every`` steps and
+    records it in the training history (so it is checkpointed and resumes exactly)."""
 
     def callback(state: Any, params: dict) -> None:
         if every and state.step % every == 0:
             loss = mean_loss(params, windows, config)
+            state.history.append({"step": state.step, "valid_loss": loss})
             log.info("step %d: validation loss %.4f (perplexity %.1f)", state.step, loss,
                      math.exp(loss))  # fmt: skip
 
@@ -277,16 +317,24 @@ def train_gpt(
     from diaphane.nn.train import ArrayBatches, TrainConfig, train
 
     out = Path(out)
-    docs, fingerprint = corpus_texts(cfg.corpus)
-    docs_fp = _fingerprint(docs)
-    train_texts, valid_texts = split_texts(docs)
+    groups = corpus_groups(cfg.corpus)
+    splits = {name: split_texts(docs) for name, docs, _fp in groups}
+    train_texts = [t for train_part, _ in splits.values() for t in train_part]
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else Path(f"{out}.checkpoints")
     tokenizer = _tokenizer_for(train_texts, cfg, ckpt, resume)
     config = GPTConfig(**{**model_config.to_dict(), "vocab_size": tokenizer.get_vocab_size()})
     train_w = token_windows(token_stream(tokenizer, train_texts), config.n_positions)
-    valid_w = token_windows(token_stream(tokenizer, valid_texts), config.n_positions)
-    valid_w = valid_w[:MAX_VALID_WINDOWS]
+    valid_sets = {
+        name: token_windows(token_stream(tokenizer, valid), config.n_positions)[:MAX_VALID_WINDOWS]
+        for name, (_, valid) in splits.items()
+    }
+    valid_w = np.concatenate(list(valid_sets.values()))
     log.info("%d training windows, %d validation windows.", len(train_w), len(valid_w))
+    if len(groups) == 1:
+        fingerprint, docs_fp = groups[0][2], _fingerprint(groups[0][1])
+    else:
+        fingerprint = {name: fp for name, _, fp in groups}
+        docs_fp = {name: _fingerprint(docs) for name, docs, _ in groups}
     params = init_params(config, cfg.seed)
     params["h"] = {str(i): b for i, b in enumerate(params["h"])}  # checkpoints hold no lists
     info = {
@@ -300,7 +348,8 @@ def train_gpt(
         params,
         Adam(schedule(cfg), betas=(0.9, 0.95), weight_decay=cfg.weight_decay, decoupled=True),
         ArrayBatches([train_w], batch_size=cfg.batch_size, seed=cfg.seed),
-        callbacks=[_validation_log(valid_w[:64], config, cfg.checkpoint_every)],
+        callbacks=[_validation_log(valid_w[:: max(len(valid_w) // 64, 1)], config,
+                                   cfg.checkpoint_every)],
         config=TrainConfig(
             epochs=10**6, patience=0, checkpoint_dir=ckpt, max_steps=cfg.steps,
             checkpoint_every=cfg.checkpoint_every, progress=progress,
@@ -314,6 +363,12 @@ def train_gpt(
     valid_loss = mean_loss(params, valid_w, config)
     info |= {"steps": result.state.step, "stopped": result.state.stopped}
     info |= {"valid_loss": valid_loss, "valid_ppl": math.exp(valid_loss)}
+    if len(valid_sets) > 1:
+        info["valid_by_corpus"] = {
+            name: {"loss": (loss := mean_loss(params, w, config)), "ppl": math.exp(loss),
+                   "tokens": int(w[:, :-1].size)}
+            for name, w in valid_sets.items()
+        }  # fmt: skip
     info["history"] = result.state.history
     log.info("Validation loss %.4f (perplexity %.1f).", valid_loss, math.exp(valid_loss))
     model = GPT(config, params, tokenizer, info=info)
