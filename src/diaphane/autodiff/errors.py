@@ -1,5 +1,5 @@
-"""The engine's error type: a message that names the cause and the fix."""
+"""The engine's error type, :class:`diaphane.errors.DiaphaneError` (re-exported here)."""
 
+from diaphane.errors import DiaphaneError
 
-class DiaphaneError(Exception):
-    """An error whose message names the cause and the fix."""
+__all__ = ["DiaphaneError"]

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from diaphane import __version__
+from diaphane.errors import DiaphaneError, UsageError
 
 # Modules under diaphane.cli that define register(subparsers).
 SUBCOMMAND_MODULES = (
     "check",
+    "data",
+    "report",
     "explain",
     "graph",
     "lm",
@@ -28,10 +31,6 @@ SUBCOMMAND_MODULES = (
     "sentiment",
     "vectors",
 )
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for; printed as one plain line."""
 
 
 def checkpoint_dir(args: argparse.Namespace) -> Path:
@@ -95,6 +94,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _is_user_error(err: Exception) -> bool:
-    from diaphane.autodiff.core import DiaphaneError
-
-    return isinstance(err, UsageError | DiaphaneError | FileNotFoundError | ValueError)
+    return isinstance(err, DiaphaneError | FileNotFoundError | ValueError)

@@ -56,6 +56,7 @@ __all__ = [
     "SentimentConfig",
     "SentimentNetwork",
     "build_vocabulary",
+    "default_sentiment_path",
     "load_reviews",
     "polarity",
     "sentiment_logits",
@@ -488,6 +489,11 @@ def stratified_split(
         picked.append(members[: round(n_test * len(members) / len(y))])
     test_idx = np.sort(np.concatenate(picked))
     return np.setdiff1d(np.arange(len(y)), test_idx), test_idx
+
+
+def default_sentiment_path() -> Path:
+    """Where the sentiment network shipped with diaphane lives (trained on movie_reviews)."""
+    return Path(__file__).resolve().parent.parent / "data" / "default_sentiment"
 
 
 def load_reviews(name: str = "movie_reviews") -> tuple[list[list[str]], np.ndarray, dict]:

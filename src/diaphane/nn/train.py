@@ -21,6 +21,7 @@ import logging
 import math
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,6 +71,8 @@ class TrainConfig:
         checkpoint_dir: folder for the ``last`` and ``best`` checkpoints (None: none).
         checkpoint_every: also checkpoint every this many steps (0: only at epoch ends).
         max_steps: stop after this many steps in all (None: no limit).
+        max_seconds: stop after the step that passes this much wall time in this call
+            (None: no limit); the run ends as ``"time budget"``, its parameters kept.
         progress: show a progress bar on stderr (None: only when stderr is a terminal).
         loss_is_log_likelihood: the loss is a mean negative log-likelihood, so the
             progress bar shows its perplexity too (not so for GloVe's least squares).
@@ -81,6 +84,7 @@ class TrainConfig:
     checkpoint_dir: str | Path | None = None
     checkpoint_every: int = 0
     max_steps: int | None = None
+    max_seconds: float | None = None
     progress: bool | None = None
     loss_is_log_likelihood: bool = True
 
@@ -180,6 +184,7 @@ class _Run:
     best_params: dict | None = None
     progress: Any = None
     updating: bool = False  # inside the optimiser's in-place update
+    started: float = field(default_factory=time.monotonic)
 
     def folder(self, name: str) -> Path | None:
         d = self.config.checkpoint_dir
@@ -286,6 +291,11 @@ def _run_epochs(run: _Run, interrupts: _Interrupts) -> None:
         for batch in run.batches(s.epoch, s.batch):
             if cfg.max_steps is not None and s.step >= cfg.max_steps:
                 s.stopped = "max steps"
+                return
+            if cfg.max_seconds is not None and time.monotonic() - run.started > cfg.max_seconds:
+                if s.batch:  # validate the part-epoch, so its parameters can be kept
+                    _end_epoch(run)
+                s.stopped = "time budget"
                 return
             _one_step(run, batch, interrupts)
         if _end_epoch(run):

@@ -18,14 +18,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from diaphane.errors import CorpusError
 from diaphane.text.fetch import find_archive, sha256_file
 from diaphane.text.tokenize import Tokenizer
 
 GENSIM_WIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
-
-
-class CorpusError(ValueError):
-    """An unknown corpus name, an unreadable file or an empty corpus."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from diaphane.errors import ChecksumError, DataNotFoundError
 from diaphane.files import atomic_open
 
 log = logging.getLogger(__name__)
@@ -30,14 +31,6 @@ KNOWN_SHA256 = {
     "inaugural": "7c5fb5793e31fbeae12bf1aa0ffda5336468f07cedb50654c6d31ca384e2046b",
     "movie_reviews": "a41211ae685019137410268134db6a1a14428c89b671eb83056151a878539008",
 }
-
-
-class DataNotFoundError(FileNotFoundError):
-    """A corpus archive is not on this machine and may not be downloaded."""
-
-
-class ChecksumError(ValueError):
-    """A downloaded file does not match its published checksum."""
 
 
 def cache_dir() -> Path:
@@ -59,23 +52,50 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 def find_archive(name: str) -> Path:
     """Path of the NLTK-format archive ``<name>.zip``, downloading it if allowed."""
-    filename = f"{name}.zip"
-    if data := os.environ.get("DIAPHANE_DATA"):
-        candidate = Path(data) / "nltk" / filename
-        if candidate.is_file():
-            return candidate
-    cached = cache_dir() / "nltk" / filename
-    if cached.is_file():
-        return cached
-    if os.environ.get("DIAPHANE_OFFLINE", "") not in ("", "0"):
+    if (found := archive_on_disk(name)) is not None:
+        return found
+    cached = cache_dir() / "nltk" / f"{name}.zip"
+    if offline():
         raise DataNotFoundError(
-            f"corpus archive {filename} is not in DIAPHANE_DATA/nltk"
-            f" ({os.environ.get('DIAPHANE_DATA', 'unset')})"
-            f" nor in the cache ({cached.parent}) and DIAPHANE_OFFLINE=1 forbids downloading it;"
-            f" set DIAPHANE_DATA to a folder holding nltk/{filename}."
+            f"{_not_here(name)} and DIAPHANE_OFFLINE=1 forbids downloading it; {_how_to_get(name)}"
         )
-    download(NLTK_URL.format(name=name), cached, KNOWN_SHA256.get(name))
+    try:
+        download(NLTK_URL.format(name=name), cached, KNOWN_SHA256.get(name))
+    except OSError as err:  # no network, DNS failure, refused, timed out, HTTP error
+        reason = getattr(err, "reason", None) or err
+        raise DataNotFoundError(
+            f"{_not_here(name)}, and downloading it failed ({reason}); {_how_to_get(name)}"
+        ) from err
     return cached
+
+
+def offline() -> bool:
+    """True when ``DIAPHANE_OFFLINE`` forbids downloads."""
+    return os.environ.get("DIAPHANE_OFFLINE", "") not in ("", "0")
+
+
+def archive_on_disk(name: str) -> Path | None:
+    """The archive ``<name>.zip`` if it is in ``DIAPHANE_DATA`` or the cache (no download)."""
+    filename = f"{name}.zip"
+    candidates = [cache_dir() / "nltk" / filename]
+    if data := os.environ.get("DIAPHANE_DATA"):
+        candidates.insert(0, Path(data) / "nltk" / filename)
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _not_here(name: str) -> str:
+    data = os.environ.get("DIAPHANE_DATA")
+    where = f"DIAPHANE_DATA/nltk ({data})" if data else "DIAPHANE_DATA (unset)"
+    cache = cache_dir() / "nltk"
+    return f"the {name} corpus archive ({name}.zip) is not in {where} nor in the cache ({cache})"
+
+
+def _how_to_get(name: str) -> str:
+    return (
+        f"run `diaphane data fetch {name}` where there is a network, or put {name}.zip "
+        f"(from {NLTK_URL.format(name=name)}) in a folder's nltk/ and set DIAPHANE_DATA to "
+        "that folder."
+    )
 
 
 def download(
@@ -85,7 +105,7 @@ def download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s", url)
     digest = hashlib.sha256()
-    with atomic_open(dest, "wb") as out, (fetch or urllib.request.urlopen)(url) as response:
+    with atomic_open(dest, "wb") as out, (fetch or _urlopen)(url) as response:
         total = int(getattr(response, "headers", {}).get("Content-Length") or 0)
         for chunk in _progress(_chunks(response), total, dest.name):
             digest.update(chunk)
@@ -96,6 +116,10 @@ def download(
                 " or the file changed upstream. Nothing was written."
             )
     return dest
+
+
+def _urlopen(url: str) -> BinaryIO:
+    return urllib.request.urlopen(url, timeout=30)
 
 
 def _chunks(stream: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:

@@ -171,6 +171,19 @@
     return api;
   }
 
+  // Inside a report's frame, tell the article how tall the figure is, so the frame fits
+  // it (frames of file: pages cannot be measured from outside). Only a number is sent.
+  function reportHeight() {
+    if (global.parent === global) return;
+    var send = function () {
+      var h = Math.ceil(document.documentElement.scrollHeight);
+      global.parent.postMessage({ diaphaneHeight: h }, "*");
+    };
+    global.addEventListener("load", send);
+    if (global.ResizeObserver) new ResizeObserver(send).observe(document.body);
+  }
+  reportHeight();
+
   global.Diaphane = {
     data: data, el: el, svg: svg, tooltip: tooltip, attachTooltip: attachTooltip,
     fmt: fmt, diverging: diverging, textColor: textColor, zoom: zoom

@@ -1,0 +1,14 @@
+"""The report's sections, in reading order. Each module has ``ID``, ``TITLE`` and
+``build(run: ReportRun) -> Section``; it raises a :class:`diaphane.errors.DiaphaneError`
+when this machine lacks what it needs (the article then says why it is missing)."""
+
+SECTIONS_ALL = (
+    "data",
+    "engine",
+    "language_models",
+    "sentiment",
+    "glove",
+    "explainers",
+    "gpt",
+)
+SECTIONS: tuple[str, ...] = ()
