@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from diaphane.errors import DiaphaneError
 from diaphane.models.ngram import NgramLM, kn_discounts, load_ngram
 from diaphane.text import Vocabulary, load_corpus, pad_sentences
 
@@ -119,8 +120,31 @@ def test_save_load_roundtrip_no_pickle(inaugural, tmp_path):
     back = load_ngram(tmp_path / "m")
     assert back.perplexity(inaugural[200:260]) == lm.perplexity(inaugural[200:260])
     assert back.next_words(["the"], 5) == lm.next_words(["the"], 5)
-    with pytest.raises(FileNotFoundError, match=r"no config\.json"):
+    with pytest.raises(DiaphaneError, match=r"config\.json is missing"):
         load_ngram(tmp_path)
+
+
+def test_saved_folder_is_checked_whole(inaugural, tmp_path):
+    lm = NgramLM(3, "kn").fit(inaugural[:100])
+    folder = lm.save(tmp_path / "m")
+    cfg = json.loads((folder / "config.json").read_text())
+    assert len(cfg["checkpoint"]["sha256"]["model.safetensors"]) == 64
+    # config.json may not send the loader outside the folder
+    cfg["vocab"] = "/etc/passwd"
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert load_ngram(folder).vocab.words == lm.vocab.words
+    # new weights beside an old config (a save cut short) are refused, not misread
+    other = NgramLM(3, "kn").fit(inaugural[100:200])
+    weights = tmp_path / "other"
+    other.save(weights)
+    (folder / "model.safetensors").write_bytes((weights / "model.safetensors").read_bytes())
+    with pytest.raises(DiaphaneError, match="sha256 does not match"):
+        load_ngram(folder)
+    # a vocabulary of another size is refused too
+    folder = lm.save(tmp_path / "m2")
+    (folder / "vocab.txt").write_text("<unk>\t0\n<s>\t0\n</s>\t0\nonly\t1\n")
+    with pytest.raises(DiaphaneError, match="holds 4 words"):
+        load_ngram(folder)
 
 
 def test_next_words_and_seeded_generation(inaugural):

@@ -171,3 +171,23 @@ def test_parameters_passed_in_are_not_modified():
                    config=TrainConfig(epochs=1, progress=False))  # fmt: skip
     np.testing.assert_array_equal(params["E"], before)
     assert not np.array_equal(result.params["E"], before)
+
+
+def test_time_budget_stops_and_keeps_the_validated_parameters(tmp_path, monkeypatch):
+    import diaphane.nn.train as train_mod
+
+    # A fake clock: every reading is 1 s later, so a 9.5 s budget allows a known number
+    # of steps whatever the machine's speed.
+    clock = iter(range(10**6))
+    monkeypatch.setattr(train_mod, "_now", lambda: float(next(clock)))
+    result = _run(tmp_path, "budget", max_seconds=9.5)
+    s = result.state
+    assert s.stopped == "time budget"
+    assert 0 < s.step < 4 * 13  # stopped inside the first epochs, not at their end
+    # the part-epoch was validated, so the history has an entry for it
+    assert s.history and s.history[-1]["step"] == s.step and "valid_ppl" in s.history[-1]
+
+
+def test_time_budget_of_zero_takes_no_step(tmp_path):
+    result = _run(tmp_path, "zero", max_seconds=0.0)
+    assert result.state.step == 0 and result.state.stopped == "time budget"

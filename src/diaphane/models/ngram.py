@@ -25,19 +25,20 @@ all n-grams of a batch at once, one pass per order.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from diaphane.files import atomic_open, write_atomic
+from diaphane.errors import ModelFileError
+from diaphane.files import atomic_open
 from diaphane.text.examples import pad_sentences, windows
 from diaphane.text.ngrams import KeyIndex, count_ngrams, decode_contexts, find_contexts
 from diaphane.text.vocab import Vocabulary
 
 SMOOTHINGS = ("mle", "addk", "kn")
+VOCAB_FILE = "vocab.txt"
 _CHUNK = 1 << 20
 
 
@@ -281,15 +282,16 @@ class NgramLM:
         return {k: np.ascontiguousarray(v) for k, v in out.items()}
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """Write ``config.json``, ``model.safetensors`` and ``vocab.txt`` (each atomically)."""
-        from safetensors.numpy import save
+        """Write the folder (``config.json``, ``model.safetensors``, ``vocab.txt``) whole:
+        beside its place, then renamed in, with the weights' sha256 in ``config.json``."""
+        from diaphane.nn.checkpoint import save_checkpoint
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / "model.safetensors", save(self.tensors()))
-        self.vocab.save(folder / "vocab.txt")
-        write_atomic(folder / "config.json", json.dumps(self.config(), indent=2) + "\n")
-        return folder
+        tree: dict = {}
+        for key, arr in self.tensors().items():
+            name, index = key.split(".")
+            tree.setdefault(name, {})[index] = arr
+        return save_checkpoint(folder, tree, None, {}, self.config(),
+                               {VOCAB_FILE: self.vocab.save})  # fmt: skip
 
     def to_arpa(self, path: str | os.PathLike) -> None:
         """Write the model in ARPA back-off format (log10), loadable by KenLM and SRILM."""
@@ -333,24 +335,42 @@ class NgramLM:
 
 
 def load_ngram(folder: str | os.PathLike) -> NgramLM:
-    """Load a model saved by :meth:`NgramLM.save`."""
-    from safetensors.numpy import load_file
+    """Load a model saved by :meth:`NgramLM.save`, checking its files against each other.
+
+    Raises:
+        ModelFileError: the folder is missing, damaged, or holds another kind of model.
+    """
+    from diaphane.nn.checkpoint import load_checkpoint, read_config
 
     folder = Path(folder)
-    if not (folder / "config.json").is_file():
-        raise FileNotFoundError(f"{folder} is not a saved model: it has no config.json")
-    cfg = json.loads((folder / "config.json").read_text())
+    cfg = read_config(folder)
     if cfg.get("kind") != "ngram":
-        raise ValueError(f"{folder} holds a {cfg.get('kind')!r} model, not an n-gram model")
-    lm = NgramLM(cfg["order"], cfg["smoothing"], cfg["k"])
-    lm.discounts, lm.meta = cfg["discounts"], cfg.get("training", {})
-    lm.vocab = Vocabulary.load(folder / cfg.get("vocab", "vocab.txt"))
-    t = load_file(str(folder / "model.safetensors"))
-    lm.contexts = [t[f"contexts.{j}"] for j in range(lm.order)]
-    lm.gamma = [t[f"gamma.{j}"] for j in range(lm.order)]
-    lm.keys = [t[f"ngrams.{k}"] for k in range(1, lm.order + 1)]
-    lm.counts = [t[f"counts.{k}"] for k in range(1, lm.order + 1)]
-    lm.alpha = [t[f"alpha.{k}"] for k in range(1, lm.order + 1)]
+        raise ModelFileError(
+            f"{folder} holds a {cfg.get('kind')!r} model, not an n-gram model; use the "
+            "command for that kind of model"
+        )
+    t = load_checkpoint(folder).params
+    try:
+        lm = NgramLM(int(cfg["order"]), cfg["smoothing"], float(cfg["k"]))
+        lm.discounts, lm.meta = cfg["discounts"], cfg.get("training", {})
+        # The vocabulary is always the folder's own file, whatever config.json names.
+        lm.vocab = Vocabulary.load(folder / VOCAB_FILE)
+        pick = lambda name, ks: [np.asarray(t[name][str(k)]) for k in ks]
+        lm.contexts = pick("contexts", range(lm.order))
+        lm.gamma = pick("gamma", range(lm.order))
+        lm.keys = pick("ngrams", range(1, lm.order + 1))
+        lm.counts = pick("counts", range(1, lm.order + 1))
+        lm.alpha = pick("alpha", range(1, lm.order + 1))
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(
+            f"{folder} is not a complete n-gram model ({type(err).__name__}: {err}); "
+            "train it again with `diaphane train ngram`"
+        ) from err
+    if cfg.get("vocab_size") != len(lm.vocab):
+        raise ModelFileError(
+            f"{folder / VOCAB_FILE} holds {len(lm.vocab)} words but config.json says "
+            f"{cfg.get('vocab_size')}; the folder is damaged. Train the model again."
+        )
     lm._index_tables()
     return lm
 

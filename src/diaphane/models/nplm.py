@@ -163,8 +163,8 @@ class NPLM(WordModel):
         """Natural-log probabilities of ``targets`` after ``contexts``, in batches."""
         out = np.empty(len(targets), np.float64)
         for i in range(0, len(targets), batch):
-            lp = log_softmax(self.logits(contexts[i : i + batch]).astype(np.float64))
-            out[i : i + batch] = np.take_along_axis(lp, targets[i : i + batch, None], 1)[:, 0]
+            logits = self.logits(contexts[i : i + batch])
+            out[i : i + batch] = _target_log_softmax(logits, targets[i : i + batch])
         return out
 
     def logprob_ids(self, contexts: np.ndarray, words: np.ndarray) -> np.ndarray:
@@ -270,6 +270,16 @@ class NPLM(WordModel):
 
 
 # ----------------------------------------------------------------------------- training
+
+
+def _target_log_softmax(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """``log_softmax(logits)[row, target]`` for each row, in place on ``logits`` (float64
+    out). Only the targets' entries are needed, so the full float64 matrix never is: the
+    shifted exponentials stay in the logits' dtype and are summed in float64."""
+    logits -= logits.max(axis=1, keepdims=True)
+    picked = np.take_along_axis(logits, targets[:, None], 1)[:, 0].astype(np.float64)
+    np.exp(logits, out=logits)
+    return picked - np.log(logits.sum(axis=1, dtype=np.float64))
 
 
 def make_optimizer(name: str, lr: float, decay: float = 0.0) -> Any:

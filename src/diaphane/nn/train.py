@@ -184,7 +184,7 @@ class _Run:
     best_params: dict | None = None
     progress: Any = None
     updating: bool = False  # inside the optimiser's in-place update
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=lambda: _now())
 
     def folder(self, name: str) -> Path | None:
         d = self.config.checkpoint_dir
@@ -201,6 +201,11 @@ class _Run:
             asdict(self.state), self.model_config, self.extra_files,
         )  # fmt: skip
         log.info("Saved checkpoint %s at step %d.", folder, self.state.step)
+
+
+def _now() -> float:
+    """The clock of the time budget (a function, so tests can drive it)."""
+    return time.monotonic()
 
 
 def _check_finite(params: dict, state: TrainState, folder: Path) -> None:
@@ -292,7 +297,7 @@ def _run_epochs(run: _Run, interrupts: _Interrupts) -> None:
             if cfg.max_steps is not None and s.step >= cfg.max_steps:
                 s.stopped = "max steps"
                 return
-            if cfg.max_seconds is not None and time.monotonic() - run.started > cfg.max_seconds:
+            if cfg.max_seconds is not None and _now() - run.started > cfg.max_seconds:
                 if s.batch:  # validate the part-epoch, so its parameters can be kept
                     _end_epoch(run)
                 s.stopped = "time budget"
