@@ -1,8 +1,10 @@
 """``diaphane train sentiment`` and ``diaphane classify``: a small run, the output lines,
-one-line errors and the loud fallback to the tiny demo sample."""
+one-line errors, no fallback to the tiny demo sample, and the shipped model as the
+default of ``classify``, ``neighbors`` and ``map``."""
 
 import contextlib
 import io
+import json
 import re
 
 import pytest
@@ -72,12 +74,83 @@ def test_errors_are_one_line(model, tmp_path, capsys, args, message):
     assert message in err and err.count("\n") == 1, err
 
 
-def test_without_the_archive_it_falls_back_to_the_demo_sample_loudly(tmp_path, monkeypatch, capsys):
+def test_without_the_archive_it_stops_with_one_line(tmp_path, monkeypatch, capsys):
+    # No silent fallback to the 200-review demo: the error says where to get the archive.
+    monkeypatch.setenv("DIAPHANE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("DIAPHANE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("DIAPHANE_OFFLINE", "1")
+    out = tmp_path / "demo"
+    assert cli.main(["train", "sentiment", "--epochs", "1", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured.err
+    assert "diaphane data fetch movie_reviews" in captured.err and "DIAPHANE_DATA" in captured.err
+    assert "Traceback" not in captured.err and not out.exists()
+
+
+def test_the_demo_sample_still_trains_when_asked_for(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DIAPHANE_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("DIAPHANE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "demo"
-    assert cli.main(["train", "sentiment", "--epochs", "1", "--out", str(out)]) == 0
-    captured = capsys.readouterr()
-    assert "WARNING" in captured.err and "too little to learn" in captured.err
-    assert "180 training reviews" in captured.out
-    assert '"corpus": "pang_lee_sample"' in (out / "config.json").read_text()
+    argv = ["train", "sentiment", "--corpus", "pang_lee_sample", "--epochs", "1", "--out", str(out)]
+    assert cli.main(argv) == 0
+    assert "180 training reviews" in capsys.readouterr().out
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["corpus"] == "pang_lee_sample"
+    assert config["data"]["command"].startswith("diaphane train sentiment --corpus pang_lee_sample")
+
+
+def test_the_command_is_recorded(model):
+    command = json.loads((model / "config.json").read_text())["data"]["command"]
+    assert command == (
+        "diaphane train sentiment --corpus movie_reviews --test-fraction 0.2 --max-reviews 500 "
+        "--hidden 8 --min-count 1 --polarity-cutoff 0.0 --features binary --normalize "
+        "--optimizer adam --lr 0.01 --weight-decay 0.0 --epochs 6 --batch-size 32 --seed 0 "
+        f"--out {model}"
+    )
+
+
+# ----------------------------------------------------------------------------- the shipped model
+
+
+def test_classify_uses_the_shipped_model_without_a_folder(capsys):
+    assert cli.main(["classify", "An excellent film: a wonderful, moving story.", "-k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("positive: p(positive) = 0.9") and len(lines) == 4
+    assert cli.main(["classify", "a boring, stupid waste of time; the worst film"]) == 0
+    assert capsys.readouterr().out.startswith("negative:")
+
+
+def test_classify_reads_stdin_with_the_shipped_model(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("awful, dull and lifeless"))
+    assert cli.main(["classify", "-"]) == 0
+    assert capsys.readouterr().out.startswith("negative:")
+
+
+def test_neighbors_use_the_shipped_model_without_a_folder(capsys):
+    from diaphane.models.sentiment import default_network
+
+    assert cli.main(["neighbors", "excellent", "--metric", "dot", "-k", "5"]) == 0
+    words = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+    polarity = default_network().word_polarity()
+    assert len(words) == 5 and all(polarity[w] > 0 for w in words), words
+    assert cli.main(["neighbors", "excellent", "terrible", "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# excellent\n") and "\n# terrible\n" in out
+
+
+def test_neighbors_take_a_folder_first(model, capsys):
+    assert cli.main(["neighbors", str(model), "excellent", "-k", "3"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert cli.main(["neighbors", str(model)]) == 2
+    assert "name the word(s)" in capsys.readouterr().err
+    assert cli.main(["neighbors", "no/such/model", "excellent"]) == 2
+    assert "No model folder or vectors file at no/such/model" in capsys.readouterr().err
+
+
+def test_map_uses_the_shipped_model_without_a_folder(capsys, tmp_path):
+    assert cli.main(["map", "-n", "20", "--select", "extreme"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "word,x,y,score" and len(lines) == 21
+    out = tmp_path / "map.json"
+    assert cli.main(["map", "--near", "excellent", "-n", "8", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["points"][0]["word"] == "excellent"

@@ -183,10 +183,31 @@ def test_cli_trains_glove_and_ppmi_on_a_tiny_file(tmp_path, capsys):
     assert cli(["train", "ppmi", *common, "--out", str(tmp_path / "p"), "--dim", "4"]) == 0
     from diaphane.cli import UsageError
 
+    assert not (tmp_path / "g.checkpoints").exists()  # removed once the run finished
+    mine = ["--checkpoint-dir", str(tmp_path / "mine")]
+    assert cli([*argv, *mine]) == 0
     with pytest.raises(UsageError, match="already holds a checkpoint"):
-        cli(argv)
+        cli([*argv, *mine])
     with pytest.raises(UsageError, match="min-count"):
         cli(["train", "ppmi", *common[:2], "--min-count", "500", "--out", str(tmp_path / "q")])
+
+
+def test_cli_defaults_are_the_best_measured_setting_and_plain_glove_is_an_option(tmp_path):
+    from diaphane.cli import build_parser
+
+    args = build_parser().parse_args(["train", "glove", "--out", str(tmp_path / "x")])
+    setting = {k: getattr(args, k) for k in ("window", "dim", "target", "init", "x_max")}
+    assert setting == {"window": 12, "dim": 100, "target": "pmi", "init": "svd", "x_max": 100}
+    assert args.epochs is None and args.svd_oversample == 100  # None: 2 from the SVD start
+    rng = np.random.default_rng(1)
+    text = "\n".join(" ".join(rng.choice(list("abcdefgh"), 8)) + "." for _ in range(60))
+    (tmp_path / "tiny.txt").write_text(text)
+    out = tmp_path / "plain"
+    argv = ["train", "glove", "--corpus", str(tmp_path / "tiny.txt"), "--min-count", "1",
+            "--dim", "4", "--target", "log", "--init", "random", "--out", str(out)]  # fmt: skip
+    assert cli(argv) == 0
+    config = GloVe.load(out).config
+    assert (config.target, config.init, config.epochs) == ("log", "random", 25)
 
 
 # ----------------------------------------------------------------------------- compiled kernels

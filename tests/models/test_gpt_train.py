@@ -123,5 +123,9 @@ def test_cli_trains_and_records_the_command(corpus, tmp_path, capsys):
     config = json.loads((out / "config.json").read_text())
     command = config["diaphane"]["command"]
     assert command.startswith("diaphane train gpt --corpus ") and "--steps 3" in command
-    assert cli.main(argv) == 2  # a checkpoint is there: --resume or start afresh
+    assert not (tmp_path / "cli.checkpoints").exists()  # ours, removed once finished
+    ckpt = ["--checkpoint-dir", str(tmp_path / "mine")]
+    assert cli.main([*argv, *ckpt]) == 0
+    assert (tmp_path / "mine" / "last").is_dir()  # one the user named stays
+    assert cli.main([*argv, *ckpt]) == 2  # a checkpoint is there: --resume or start afresh
     assert "--resume" in capsys.readouterr().err

@@ -45,6 +45,15 @@ def checkpoint_dir(args: argparse.Namespace) -> Path:
     return folder
 
 
+def drop_checkpoints(args: argparse.Namespace, folder: Path) -> None:
+    """After a run that finished, remove the checkpoint folder diaphane chose itself
+    (``OUT.checkpoints``); one the user named with ``--checkpoint-dir`` stays theirs."""
+    import shutil
+
+    if args.checkpoint_dir is None and folder.is_dir() and (folder / "last").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def train_subparsers(subparsers: Any) -> Any:
     """The ``train`` command's per-model subparsers (``diaphane train ngram|nplm|...``),
     created by whichever subcommand module registers first."""

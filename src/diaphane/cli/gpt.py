@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from diaphane.cli import checkpoint_dir, train_subparsers
+from diaphane.cli import checkpoint_dir, drop_checkpoints, train_subparsers
 
 # (option, attribute, default) of the settings recorded in the reproducing command.
 RECORDED = (
@@ -84,6 +84,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"diaphane: interrupted at step {info['steps']}; checkpoint saved in {ckpt_dir}. "
               "Run the same command with --resume to continue.", file=sys.stderr)  # fmt: skip
         return 130
+    drop_checkpoints(args, ckpt_dir)
     c = model.config
     print(
         f"saved {args.out}: GPT {c.n_layer} layers x {c.n_embd} wide, {c.n_head} heads, "

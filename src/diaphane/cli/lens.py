@@ -1,10 +1,13 @@
 """``diaphane lens``, ``diaphane saliency`` and ``diaphane attention``: look inside a GPT.
 
-Each takes an optional model folder (a Hugging Face GPT-2 checkpoint or a model
-diaphane trained) before the text; without one, the small model shipped with
-diaphane is used. Each prints a table; ``--out FILE`` also writes the figure
-(an HTML page, or PNG/SVG by the file's suffix or ``--format``; ``--out -``
-writes HTML or SVG to standard output instead of the table).
+Each takes an optional model before the text: a folder (a Hugging Face GPT-2
+checkpoint or a model diaphane trained) or a model name found offline in the
+Hugging Face cache (``gpt2``, ``openai-community/gpt2``; an existing folder of that
+name wins). With one input it is the text, and the small model shipped with
+diaphane is used; with two, the first is the model. Each prints a table;
+``--out FILE`` also writes the figure (an HTML page, or PNG/SVG by the file's
+suffix or ``--format``; ``--out -`` writes HTML or SVG to standard output instead
+of the table).
 """
 
 from __future__ import annotations
@@ -73,7 +76,9 @@ def register(subparsers: Any) -> None:
 
 
 def _model_text_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", metavar="[MODEL_DIR] TEXT", help="model folder and text")
+    p.add_argument("inputs", nargs="+", metavar="[MODEL_DIR] TEXT",
+                   help="model folder or Hugging Face model name (default: the shipped "
+                   "model), and the text")  # fmt: skip
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument(
         "--out", metavar="FILE", help="also write the figure (HTML; .png/.svg by suffix; - stdout)"
@@ -121,9 +126,9 @@ def _load(args: argparse.Namespace) -> tuple[Any, str]:
         raise UsageError(
             f"Expected [MODEL_DIR] TEXT, got {len(args.inputs)} arguments; quote the text."
         )
-    if len(args.inputs) == 2:
-        folder, text = args.inputs
-        model = load_gpt(folder, dtype=args.dtype)
+    if len(args.inputs) == 2:  # the first is the model: a folder, or a name in HF's cache
+        name_or_folder, text = args.inputs
+        model = load_gpt(name_or_folder, dtype=args.dtype)
     else:
         (text,) = args.inputs
         model = default_model(dtype=args.dtype)

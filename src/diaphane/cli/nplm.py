@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from diaphane.cli import checkpoint_dir, train_subparsers
+from diaphane.cli import checkpoint_dir, drop_checkpoints, train_subparsers
 from diaphane.cli.lm import load_split, split_args, streamed
 
 
@@ -83,6 +83,7 @@ def run_train(args: argparse.Namespace) -> int:
               "Run the same command with --resume to continue.", file=sys.stderr)  # fmt: skip
         return 130
     model.save(args.out)
+    drop_checkpoints(args, ckpt_dir)
     parts = [f"saved {args.out}: NPLM n={args.order} m={args.dim} h={args.hidden}",
              f"|V| {len(vocab)}", f"{state.step:,} steps ({state.stopped})"]  # fmt: skip
     for name in ("valid", "test"):

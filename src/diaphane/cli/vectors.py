@@ -1,14 +1,18 @@
 """Word-vector commands: ``neighbors``, ``analogy``, ``evaluate`` and ``map``.
 
 Each takes MODEL: a model folder written by ``diaphane train`` (glove, ppmi,
-sentiment, nplm) or a word2vec/GloVe vectors file. Results go to stdout as
-tab-separated lines (or CSV/JSON for ``map``) so they can be piped.
+sentiment, nplm) or a word2vec/GloVe vectors file. ``neighbors`` and ``map`` may
+leave it out and use the sentiment network shipped with diaphane: for
+``neighbors`` a first argument that is an existing folder or file is the model,
+anything else a word. Results go to stdout as tab-separated lines (or CSV/JSON
+for ``map``) so they can be piped.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,7 @@ from typing import Any
 from diaphane.cli import UsageError
 
 MODEL_HELP = "model folder (glove, ppmi, sentiment, nplm) or word2vec/GloVe vectors file"
+DEFAULT_HELP = MODEL_HELP + " (default: the shipped sentiment network)"
 FIGURE_SUFFIXES = (".html", ".svg", ".png")
 
 
@@ -24,7 +29,7 @@ def register(subparsers: Any) -> None:
         "neighbors", aliases=["neighbours"], help="nearest words to a word",
         description="The k nearest words to WORD by cosine, dot product or euclidean distance.",
     )  # fmt: skip
-    p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    p.add_argument("model", metavar="MODEL", nargs="?", default=None, help=DEFAULT_HELP)
     p.add_argument("words", metavar="WORD", nargs="+", help="query word(s)")
     p.add_argument("--metric", choices=("cosine", "dot", "euclidean"), default="cosine")
     p.add_argument("-k", type=int, default=10, help="how many neighbours (default 10)")
@@ -58,7 +63,7 @@ def register(subparsers: Any) -> None:
         "map", help="2-D map of word vectors (PCA, t-SNE, UMAP)",
         description="Place words in the plane; write CSV/JSON coordinates or a figure.",
     )  # fmt: skip
-    p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    p.add_argument("model", metavar="MODEL", nargs="?", default=None, help=DEFAULT_HELP)
     p.add_argument("--method", choices=("pca", "tsne", "umap"), default="pca")
     p.add_argument("--out", default=None,
                    help="file to write: .csv or .json (coordinates), .html/.svg/.png (figure); "
@@ -74,10 +79,29 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_map)
 
 
-def _load(path: str) -> Any:
+def _load(path: str | None) -> Any:
     from diaphane.vectors import load_vectors
 
+    if path is None:
+        from diaphane.models.sentiment import default_network
+
+        return default_network().word_vectors()
     return load_vectors(path)
+
+
+def _model_and_words(model: str | None, words: list[str]) -> tuple[str | None, list[str]]:
+    """``[MODEL] WORD...``: argparse gives MODEL the first of two or more inputs; it is a
+    word unless it is an existing folder or file, or looks like a path (so a mistyped
+    path is reported as a missing model, not looked up as a word)."""
+    if model is None:
+        if _is_path(words[0]):
+            raise UsageError(f"{words[0]} is a model; name the word(s) to look up after it.")
+        return None, words
+    return (model, words) if _is_path(model) else (None, [model, *words])
+
+
+def _is_path(text: str) -> bool:
+    return Path(text).exists() or "/" in text or os.sep in text
 
 
 def _positive(value: int, name: str) -> None:
@@ -89,9 +113,10 @@ def _neighbors(args: argparse.Namespace) -> int:
     from diaphane.vectors import most_similar
 
     _positive(args.k, "-k")
-    wv = _load(args.model)
-    for i, word in enumerate(args.words):
-        if len(args.words) > 1:
+    model, words = _model_and_words(args.model, args.words)
+    wv = _load(model)
+    for i, word in enumerate(words):
+        if len(words) > 1:
             print(("\n" if i else "") + f"# {word}")
         for other, score in most_similar(wv, word, k=args.k, metric=args.metric):
             print(f"{other}\t{score:.4f}")

@@ -7,6 +7,9 @@
 - :func:`attention_rollout`, :func:`attention_flow`: Abnar & Zuidema's two ways
   to trace attention back to the input tokens.
 - :func:`neuron_factors`: NMF of the MLP neurons' activations.
+- :func:`agreement_by_layer`, :func:`induction_ranks`, :func:`right_answers`: measured
+  phenomena — subject-verb agreement and induction per layer, and the prompts a model
+  completes correctly (:mod:`diaphane.lens.probes`).
 
 Every forward and backward pass runs on diaphane's own engine.
 """
@@ -18,6 +21,15 @@ from diaphane.lens.attention import (
     residual_attention,
 )
 from diaphane.lens.factors import NeuronFactors, mlp_activations, neuron_factors
+from diaphane.lens.probes import (
+    AgreementResult,
+    CandidateScore,
+    InductionResult,
+    agreement_by_layer,
+    induction_ranks,
+    right_answers,
+    score_candidates,
+)
 from diaphane.lens.rankings import LayerRankings, layer_rankings, logit_lens, rank_of, top_k
 from diaphane.lens.saliency import Saliency, ig_points, saliency, target_function
 
@@ -26,12 +38,17 @@ _FIGURES = ("AttentionFigure", "FactorsFigure", "RankingsFigure", "SaliencyFigur
 
 __all__ = [
     *_FIGURES,
+    "AgreementResult",
+    "CandidateScore",
+    "InductionResult",
     "LayerRankings",
     "NeuronFactors",
     "Saliency",
+    "agreement_by_layer",
     "attention_flow",
     "attention_rollout",
     "ig_points",
+    "induction_ranks",
     "layer_rankings",
     "logit_lens",
     "mlp_activations",
@@ -39,7 +56,9 @@ __all__ = [
     "neuron_factors",
     "rank_of",
     "residual_attention",
+    "right_answers",
     "saliency",
+    "score_candidates",
     "target_function",
     "top_k",
 ]

@@ -16,8 +16,10 @@ On small corpora plain GloVe is weak; two options measured to help (see
 instead of ``log X`` (the same fit, the biases no longer absorbing the context
 distribution), and ``init="svd"`` starts from the PPMI matrix's truncated SVD.
 
-The defaults are Stanford GloVe's (x_max 100, alpha 0.75, learning rate 0.05, AdaGrad
-with its sums of squares starting at 1, uniform initialisation in ±0.5/dim).
+The defaults here are Stanford GloVe's (x_max 100, alpha 0.75, learning rate 0.05, AdaGrad
+with its sums of squares starting at 1, uniform initialisation in ±0.5/dim), so the class
+names the published algorithm; ``diaphane train glove`` defaults instead to the best
+measured setting (``target="pmi"``, ``init="svd"``, dim 100, 2 epochs, window 12).
 Stanford's AdaGrad accumulates the squares of ``lr x gradient``; that is
 ``AdaGrad(lr=1, initial_accumulator=1/lr²)`` here, the same update.
 

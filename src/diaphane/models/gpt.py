@@ -469,7 +469,8 @@ class GPT:
 
 
 def load_gpt(folder: str | Path, dtype: str = "float32") -> GPT:
-    """Load a GPT-2 family model from a local folder (a Hugging Face one included).
+    """Load a GPT-2 family model from a local folder (a Hugging Face one included) or a
+    model name in the Hugging Face cache (``gpt2``), offline.
 
     See :func:`diaphane.models.gpt_load.load_gpt`.
     """

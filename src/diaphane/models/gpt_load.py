@@ -1,5 +1,8 @@
 """Reading and writing GPT-2 family checkpoints from local folders, with no network.
 
+A model may also be named (``gpt2``): the name resolves to its snapshot in the
+Hugging Face cache (:mod:`diaphane.models.hub`), safetensors only.
+
 A Hugging Face folder holds ``config.json`` + ``model.safetensors`` and a
 tokenizer (``tokenizer.json``, or ``vocab.json`` + ``merges.txt``). The weights
 may carry the ``transformer.`` prefix (``GPT2LMHeadModel``) or not
@@ -271,7 +274,9 @@ def load_gpt(folder: str | os.PathLike, dtype: str = "float32") -> GPT:
     Args:
         folder: a Hugging Face GPT-2 folder (``config.json``, ``model.safetensors``,
             ``tokenizer.json`` or ``vocab.json`` + ``merges.txt``), a folder written by
-            :func:`save_gpt`, or a training checkpoint of ``diaphane train gpt``.
+            :func:`save_gpt`, a training checkpoint of ``diaphane train gpt``, or a model
+            name (``gpt2``, ``openai-community/gpt2``) found offline in the Hugging Face
+            cache (see :func:`diaphane.models.hub.resolve_model`).
         dtype: ``"float32"`` or ``"float64"`` (weights are converted).
 
     Returns:
@@ -279,12 +284,15 @@ def load_gpt(folder: str | os.PathLike, dtype: str = "float32") -> GPT:
         ``model.info``, diaphane's provenance if the folder has it.
 
     Raises:
-        CheckpointFormatError: a file is missing, or a weight is unexpected, missing or
-            misshapen. The message names them.
+        CheckpointFormatError: no such folder or cached name, a file is missing, or a
+            weight is unexpected, missing or misshapen. The message names them.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise CheckpointFormatError(f"No model folder at {folder}.")
+    from diaphane.models.hub import HubModelError, resolve_model
+
+    try:
+        folder = resolve_model(folder)
+    except HubModelError as e:  # one error type for every folder problem load_gpt reports
+        raise CheckpointFormatError(str(e)) from None
     try:
         raw = json.loads(_need(folder, CONFIG_FILE, "the model's settings").read_text("utf-8"))
     except ValueError as e:

@@ -23,8 +23,9 @@ cosine ranks them by direction only, which Adam's per-coordinate steps blur for
 words seen a few times, so its lists are noisier (see bench/sentiment.py).
 
 Entry points: :class:`SentimentNetwork`, :class:`SentimentConfig`,
-:func:`train_sentiment`, :func:`polarity`, :func:`build_vocabulary`,
-:class:`Bags`, :func:`sentiment_logits`, :func:`sentiment_loss`, :func:`load_reviews`.
+:func:`train_sentiment`, :func:`default_network`, :func:`polarity`,
+:func:`build_vocabulary`, :class:`Bags`, :func:`sentiment_logits`, :func:`sentiment_loss`,
+:func:`load_reviews`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ __all__ = [
     "SentimentConfig",
     "SentimentNetwork",
     "build_vocabulary",
+    "default_network",
     "default_sentiment_path",
     "load_reviews",
     "polarity",
@@ -494,6 +496,19 @@ def stratified_split(
 def default_sentiment_path() -> Path:
     """Where the sentiment network shipped with diaphane lives (trained on movie_reviews)."""
     return Path(__file__).resolve().parent.parent / "data" / "default_sentiment"
+
+
+def default_network() -> SentimentNetwork:
+    """The sentiment network shipped with diaphane: trained on all 2000 movie_reviews,
+    its ``config.json`` records the command that rebuilds it, the corpus fingerprint and
+    its 10-fold cross-validated accuracy (``docs/make_default_sentiment.py``)."""
+    path = default_sentiment_path()
+    if not (path / "model.safetensors").is_file():
+        raise DiaphaneError(
+            f"The default sentiment network is missing from {path}; reinstall diaphane, "
+            "or pass a model folder written by 'diaphane train sentiment'."
+        )
+    return SentimentNetwork.load(path)
 
 
 def load_reviews(name: str = "movie_reviews") -> tuple[list[list[str]], np.ndarray, dict]:

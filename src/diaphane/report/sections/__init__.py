@@ -11,4 +11,4 @@ SECTIONS_ALL = (
     "explainers",
     "gpt",
 )
-SECTIONS: tuple[str, ...] = ()
+SECTIONS: tuple[str, ...] = ("data", "engine", "language_models", "gpt")
