@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from diaphane.errors import DataNotFoundError
+from tests.viz import browser
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -59,3 +60,49 @@ def require_archives(*names: str) -> None:
 
     for name in names:
         find_archive(name)
+
+
+# ----------------------------------------------------------------------------- the browser
+# One headless Chromium for the whole session, for the figure and report tests. They skip
+# with the reason when Playwright or Chromium is missing locally; CI installs Debian's
+# chromium and sets DIAPHANE_REQUIRE_BROWSER=1, which turns that skip into a failure.
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The session's headless Chromium (started once, shared by every browser test)."""
+    reason = browser.skip_reason()
+    if reason is not None:
+        if os.environ.get("DIAPHANE_REQUIRE_BROWSER"):
+            pytest.fail(f"browser tests are required here but cannot run: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = browser.launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A function ``open_figure(html_path) -> (page, console_errors, requests)``."""
+    opened = []
+
+    def open_figure(html_path, viewport=(1100, 800)):
+        fig = browser.open_figure(chromium, html_path, viewport=viewport)
+        opened.append(fig.page)
+        return fig
+
+    yield open_figure
+    for page in opened:
+        page.context.close()
+
+
+HOSTILE = "</script><img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def hostile_word() -> str:
+    """A word that would run script if any page put it into HTML unescaped."""
+    return HOSTILE

@@ -32,7 +32,3 @@ def quick_run(report_home, tmp_path_factory):
     """A quick-mode run on the Lee corpus; models train on first use and are kept."""
     out = tmp_path_factory.mktemp("report-out") / "report"
     return ReportRun(ReportOptions(corpus="lee", quick=True, out=out, progress=False))
-
-
-# The session's headless Chromium and the page opener, shared with the figure tests.
-from tests.viz.conftest import browser_page, chromium  # noqa: E402, F401

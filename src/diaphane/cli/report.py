@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--corpus", default=None,
                    help="corpus names or paths joined by + (default: wiki+lee, plus brown "
-                   "when its archive is on this machine)")  # fmt: skip
+                   "when its archive is on this machine and the run is not --quick)")  # fmt: skip
     p.add_argument("--model", default=None, help="a GPT-2 folder (default: the shipped GPT)")
     p.add_argument("--sentiment", default=None,
                    help="a sentiment network folder (default: the shipped one)")  # fmt: skip

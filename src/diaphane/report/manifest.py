@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import platform
 import shlex
 import sys
@@ -35,11 +34,10 @@ DEPENDENCIES = (
 
 
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """Hex sha256 of a file (the manifest's fingerprint of it)."""
+    from diaphane.text.fetch import sha256_file
+
+    return sha256_file(path)
 
 
 def _versions() -> dict[str, str]:

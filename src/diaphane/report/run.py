@@ -69,11 +69,14 @@ class ReportOptions:
             )
 
 
-def default_corpus() -> str:
-    """The embedded corpora, plus Brown when its archive is on this machine (no download)."""
+def default_corpus(quick: bool = False) -> str:
+    """The embedded corpora, plus Brown when its archive is on this machine (no download);
+    a quick run keeps to the embedded ones, so it is the same on every machine."""
     from diaphane.text.fetch import archive_on_disk
 
     names = list(EMBEDDED)
+    if quick:
+        return "+".join(names)
     names += [n for n in OPTIONAL if archive_on_disk(n) is not None]
     return "+".join(names)
 
@@ -131,7 +134,7 @@ class ReportRun:
     started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
-        self.corpus_spec = self.options.corpus or default_corpus()
+        self.corpus_spec = self.options.corpus or default_corpus(self.options.quick)
         self.settings = settings_for(self.options.quick, self.options.budget_minutes)
 
     @property

@@ -2,8 +2,8 @@
 
 :class:`EmbeddingMap` takes 2-D coordinates and words (from
 :class:`diaphane.vectors.maps.Map2D`, or plain arrays), optionally category
-labels *or* a continuous score per word (drawn on a diverging scale: green
-positive, grey zero, red negative) and each word's nearest neighbours (given,
+labels *or* a continuous score per word (drawn on a diverging scale: blue
+positive, grey zero, vermillion negative) and each word's nearest neighbours (given,
 or computed by cosine similarity from the word vectors). The page draws SVG up
 to :attr:`EmbeddingMap.svg_limit` points and a canvas beyond; labels appear as
 you zoom in, only where they fit.
@@ -36,8 +36,9 @@ from diaphane.viz.figure import Figure
 
 __all__ = ["SCORE_COLOURS", "EmbeddingMap", "cosine_neighbours", "encode_array", "encode_bits"]
 
-# Diverging score colours (negative, zero, positive), shared with the page and the PNG.
-SCORE_COLOURS = ("#c62828", "#bdbdbd", "#1b9e3e")
+# Diverging score colours (negative, zero, positive), shared with the page and the PNG:
+# vermillion and blue, which stay apart for every common kind of colour blindness.
+SCORE_COLOURS = ("#d55e00", "#bdbdbd", "#0072b2")  # Okabe-Ito
 # Tableau 10: categorical colours that stay apart for most readers.
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",

@@ -1,8 +1,9 @@
 """The report's sections, in reading order. Each module has ``ID``, ``TITLE`` and
 ``build(run: ReportRun) -> Section``; it raises a :class:`diaphane.errors.DiaphaneError`
-when this machine lacks what it needs (the article then says why it is missing)."""
+when this machine lacks what it needs (the article then says why it is missing).
+Modules whose names start with ``_`` hold a section's helpers, not sections."""
 
-SECTIONS_ALL = (
+SECTIONS: tuple[str, ...] = (
     "data",
     "engine",
     "language_models",
@@ -11,4 +12,3 @@ SECTIONS_ALL = (
     "explainers",
     "gpt",
 )
-SECTIONS: tuple[str, ...] = ("data", "engine", "language_models", "gpt")

@@ -180,6 +180,10 @@
       global.parent.postMessage({ diaphaneHeight: h }, "*");
     };
     global.addEventListener("load", send);
+    // The article asks again once it listens (a fast frame may report before that).
+    global.addEventListener("message", function (event) {
+      if (event.source === global.parent && event.data && event.data.diaphaneAsk) send();
+    });
     if (global.ResizeObserver) new ResizeObserver(send).observe(document.body);
   }
   reportHeight();

@@ -13,6 +13,13 @@
       }
     });
   });
+  frames.forEach(function (frame) {
+    var ask = function () {
+      if (frame.contentWindow) frame.contentWindow.postMessage({ diaphaneAsk: true }, "*");
+    };
+    frame.addEventListener("load", ask);
+    ask();
+  });
   var links = {};
   document.querySelectorAll(".dia-toc a").forEach(function (a) {
     links[a.getAttribute("href").slice(1)] = a;
