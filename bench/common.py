@@ -7,7 +7,17 @@ A result is ``bench/results/NAME.json``::
      "rows": [{"what", "ours", "peer", "peer_name", "ratio", "unit", "runs"}]}
 
 plus an optional ``"command"`` that reproduces it (``python bench/NAME.py`` when absent).
-``ratio`` is ours / peer, so lower is better for time and memory.
+``ratio`` is ours / peer. A row may also carry (files without them stay valid):
+
+- ``"kind"``: ``"claim"`` (the default: ours against a peer measured on the same work,
+  shown at the top of its section), ``"sweep"`` (other settings, alternatives, the
+  peer's own numbers) or ``"reference"`` (against a figure not measured here: a paper's,
+  a goal, a number quoted in an issue; or a plain reference value). Sweeps and
+  references go to the appendix of BENCHMARKS.md.
+- ``"better"``: ``"lower"`` or ``"higher"``; by default inferred from the unit
+  (:func:`infer_better`).
+- ``"when"`` and ``"machine"``: when and where this row was measured, where that differs
+  from the file's (a row kept from an earlier run, see :func:`merge_result`).
 
 Only the standard library is imported at module level: a benchmark must be able to
 pin BLAS threads (:func:`pin_single_thread`) before NumPy is loaded.
@@ -43,6 +53,9 @@ OPENBLAS_TUNING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _UNSET_MARK = "DIAPHANE_BENCH_UNSET"
 
 ROW_KEYS = ("what", "ours", "peer", "peer_name", "ratio", "unit", "runs")
+OPTIONAL_ROW_KEYS = ("kind", "better", "when", "machine")
+KINDS = ("claim", "sweep", "reference")
+BETTER = ("lower", "higher")
 
 
 # ----------------------------------------------------------------------------- environment
@@ -177,9 +190,25 @@ def peak_memory(fn: Callable[[], Any]) -> int:
 # ----------------------------------------------------------------------------- results
 
 
-def row(what: str, ours: float, peer: float | None, peer_name: str, unit: str, runs: int) -> dict:
-    """One result row; ``ratio`` is ours / peer (``None`` without a peer value)."""
-    return {
+def row(
+    what: str,
+    ours: float,
+    peer: float | None,
+    peer_name: str,
+    unit: str,
+    runs: int,
+    *,
+    kind: str | None = None,
+    better: str | None = None,
+    when: str | None = None,
+    machine: dict | None = None,
+) -> dict:
+    """One result row; ``ratio`` is ours / peer (``None`` without a peer value).
+
+    The keyword arguments are the optional keys (see the module docstring); those left
+    at ``None`` are not written, so the row keeps its defaults.
+    """
+    r = {
         "what": what,
         "ours": ours,
         "peer": peer,
@@ -188,6 +217,66 @@ def row(what: str, ours: float, peer: float | None, peer_name: str, unit: str, r
         "unit": unit,
         "runs": runs,
     }
+    extra = {"kind": kind, "better": better, "when": when, "machine": machine}
+    r.update({k: v for k, v in extra.items() if v is not None})
+    check_row(r)
+    return r
+
+
+def check_row(r: dict) -> None:
+    """Raise ``ValueError`` if a row lacks a key or has an unknown kind or direction."""
+    missing = [k for k in ROW_KEYS if k not in r]
+    if missing:
+        raise ValueError(f"Result row {r.get('what')!r} lacks {missing}; see bench/common.py.")
+    for key, allowed in (("kind", KINDS), ("better", BETTER)):
+        if key in r and r[key] not in allowed:
+            raise ValueError(
+                f"Result row {r['what']!r} has {key} {r[key]!r}; use one of {allowed}."
+            )
+
+
+def row_kind(r: dict) -> str:
+    """The row's kind: ``"claim"`` unless it says otherwise."""
+    return r.get("kind", "claim")
+
+
+# Unit families: what a ratio is "of" and which way is better.
+_FAMILY_BETTER = {"rate": "higher", "score": "higher", "time": "lower", "memory": "lower",
+                  "perplexity": "lower", "loss": "lower"}  # fmt: skip
+_SCORE_UNITS = ("rho", "\N{GREEK SMALL LETTER RHO}", "acc.", "accuracy", "%")
+
+
+def unit_family(unit: str) -> str | None:
+    """``"rate"`` (``.../s``), ``"time"``, ``"memory"``, ``"perplexity"``, ``"loss"``,
+    ``"score"`` (accuracy, rho, %) or ``None`` when the unit does not say."""
+    base, _, per = unit.partition("/")
+    if per == "s":
+        return "rate"
+    if base in ("s", "B"):
+        return "time" if base == "s" else "memory"
+    if unit in ("perplexity", "loss"):
+        return unit
+    return "score" if unit in _SCORE_UNITS else None
+
+
+def infer_better(unit: str) -> str | None:
+    """Which way is better for a unit: rates (``.../s``), accuracy, rho are ``"higher"``;
+    time, memory, perplexity and loss ``"lower"``; ``None`` when the unit does not say.
+
+    >>> infer_better("s/op"), infer_better("tokens/s"), infer_better("rho")
+    ('lower', 'higher', 'higher')
+    """
+    return _FAMILY_BETTER.get(unit_family(unit) or "")
+
+
+def row_better(r: dict) -> str | None:
+    """The row's ``better``, else the one its unit implies."""
+    return r.get("better") or infer_better(r["unit"])
+
+
+def _clean_row(r: dict) -> dict:
+    check_row(r)
+    return {k: r[k] for k in (*ROW_KEYS, *OPTIONAL_ROW_KEYS) if k in r}
 
 
 def write_result(
@@ -198,15 +287,12 @@ def write_result(
     results_dir: Path | str | None = None,
 ) -> Path:
     """Write ``results_dir/NAME.json`` (default ``bench/results``) atomically; returns the path."""
-    for r in rows:
-        missing = [k for k in ROW_KEYS if k not in r]
-        if missing:
-            raise ValueError(f"Result row {r.get('what')!r} lacks {missing}; see bench/common.py.")
+    rows = [_clean_row(r) for r in rows]
     result: dict[str, Any] = {
         "benchmark": name,
         "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "machine": machine if machine is not None else machine_info(),
-        "rows": [{k: r[k] for k in ROW_KEYS} for r in rows],
+        "rows": rows,
     }
     if command:
         result["command"] = command
@@ -217,6 +303,38 @@ def write_result(
     tmp.write_text(json.dumps(result, indent=2) + "\n")
     os.replace(tmp, path)
     return path
+
+
+def merge_result(
+    name: str,
+    rows: list[dict],
+    command: str | None = None,
+    machine: dict | None = None,
+    results_dir: Path | str | None = None,
+) -> Path:
+    """Add ``rows`` to ``NAME.json``, replacing the old rows of the same ``what``.
+
+    The rows kept from the old file keep their own date and machine: each gets the old
+    file's ``when`` (and ``machine``, where it differs from this run's) unless it has
+    one already, so a new run's stamp never lands on rows it did not measure.
+    """
+    out_dir = Path(results_dir) if results_dir is not None else RESULTS_DIR
+    path = out_dir / f"{name}.json"
+    machine = machine if machine is not None else machine_info()
+    old = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    names = {r["what"] for r in rows}
+    kept = []
+    for r in old["rows"]:
+        if r["what"] in names:
+            continue
+        r = {**r, "when": r.get("when") or old["when"]}
+        r_machine = r.get("machine") or old["machine"]
+        if r_machine == machine:
+            r.pop("machine", None)
+        else:
+            r["machine"] = r_machine
+        kept.append(r)
+    return write_result(name, kept + rows, command, machine, out_dir)
 
 
 def format_value(x: float | None, unit: str) -> str:
@@ -231,7 +349,8 @@ def format_value(x: float | None, unit: str) -> str:
         return f"{text} {unit}".strip()
     for scale, name in scales:
         if abs(x) >= scale or scale == scales[-1][0]:
-            return f"{x / scale:.3g} {name}{per}"
+            v = x / scale
+            return f"{v:,.0f} {name}{per}" if abs(v) >= 1000 else f"{v:.3g} {name}{per}"
     raise AssertionError("unreachable")
 
 

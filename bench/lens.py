@@ -193,7 +193,8 @@ def main() -> None:
         lambda: saliency(ours, ids, target, n_steps=N_STEPS, chunk_size=N_STEPS)
     )
     what = f"integrated gradients peak memory, chunks of {chunk} steps"
-    rows.append(common.row(what, small, whole, f"ours, one chunk of {N_STEPS}", "B", 1))
+    rows.append(common.row(what, small, whole, f"ours, one chunk of {N_STEPS}", "B", 1,
+                           kind="sweep"))  # fmt: skip
     print(rows[-1], flush=True)
 
     common.print_rows("lens", rows)

@@ -127,7 +127,8 @@ def neighbour_rows(args, reviews, labels, words=("excellent", "terrible"), k=10)
             print(f"most similar to {word!r} by {metric}: " + ", ".join(w for w, _ in near))
             what = f"nearest {k} to '{word}' by {metric} of the W_in rows (mean {metric}): "
             mean = float(np.mean([s for _, s in near]))
-            rows.append(row(what + ", ".join(w for w, _ in near), mean, None, "", metric, 1))
+            rows.append(row(what + ", ".join(w for w, _ in near), mean, None, "", metric, 1,
+                            kind="sweep"))  # fmt: skip
     return rows
 
 
@@ -147,7 +148,8 @@ def main() -> None:
         row(f"movie_reviews {n}-fold CV: mean held-out accuracy ({setting})",
             100 * acc["ours"].mean(), 100 * acc["peer"].mean(), PEER, "%", n),
         row(f"movie_reviews {n}-fold CV: std of the accuracy across folds",
-            100 * acc["ours"].std(), 100 * acc["peer"].std(), PEER, "%", n),
+            100 * acc["ours"].std(), 100 * acc["peer"].std(), PEER, "%", n, kind="sweep",
+            better="lower"),
         row("training time per fold (median; vocabulary, encoding and fit included)",
             float(np.median(secs["ours"])), float(np.median(secs["peer"])), PEER, "s", n),
     ]  # fmt: skip

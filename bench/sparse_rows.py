@@ -129,6 +129,7 @@ def bench(kind: str, runs: int) -> list[dict]:
             "np.add.at",
             "s",
             runs,
+            kind="claim" if name == OURS else "sweep",
         )
         for name in CANDIDATES
     ]
