@@ -6,6 +6,11 @@ A test that needs an NLTK archive (Brown, movie reviews, inaugural addresses) th
 not on this machine is skipped with the reason, which names ``DIAPHANE_DATA`` and how
 to get the archives; CI sets ``DIAPHANE_REQUIRE_DATA=1``, which turns that skip into
 a failure, so CI still runs every test.
+
+The same for the peers tests compare against (torch, jax, autograd, kenlm, captum,
+transformers, nltk): a test whose ``pytest.importorskip`` finds one missing is
+skipped here, and fails under ``DIAPHANE_REQUIRE_PEERS=1`` (CI sets it), so a
+broken install cannot pass CI by skipping.
 """
 
 import os
@@ -34,12 +39,29 @@ def _skip_without_archives(outcome_error: BaseException) -> None:
     pytest.skip(f"{HOW_TO_GET} ({outcome_error})")
 
 
+def _peers_required() -> bool:
+    return os.environ.get("DIAPHANE_REQUIRE_PEERS", "") not in ("", "0")
+
+
+def _missing_peer(reason: str) -> bool:
+    # pytest.importorskip's reason: "could not import 'torch': No module named 'torch'"
+    return reason.startswith("could not import")
+
+
+def _fail_without_peer(err: BaseException) -> None:
+    if _peers_required() and _missing_peer(str(err)):
+        pytest.fail(f"DIAPHANE_REQUIRE_PEERS=1 but a peer this test needs is missing: {err}")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
     try:
         return (yield)
     except DataNotFoundError as err:
         _skip_without_archives(err)
+        raise
+    except pytest.skip.Exception as err:
+        _fail_without_peer(err)
         raise
 
 
@@ -50,6 +72,22 @@ def pytest_runtest_call(item):
     except DataNotFoundError as err:
         _skip_without_archives(err)
         raise
+    except pytest.skip.Exception as err:
+        _fail_without_peer(err)
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """A module-level ``importorskip`` skips the whole module at collection: the same rule."""
+    report = yield
+    if report.skipped and _peers_required():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if _missing_peer(reason):
+            report.outcome = "failed"
+            report.longrepr = f"DIAPHANE_REQUIRE_PEERS=1 but a peer is missing: {reason}"
+    return report
 
 
 def require_archives(*names: str) -> None:
@@ -106,3 +144,19 @@ HOSTILE = "</script><img src=x onerror=alert(1)>"
 def hostile_word() -> str:
     """A word that would run script if any page put it into HTML unescaped."""
     return HOSTILE
+
+
+# ----------------------------------------------------------------------------- Dask
+# One 2-worker LocalCluster (threads, so it starts in a second) for the whole session, for
+# the tests of counting on Dask. Dask is an optional extra: where it is missing they skip,
+# and under DIAPHANE_REQUIRE_PEERS=1 (CI, which installs it with the dev extra) they fail.
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A client of a 2-worker, thread-based LocalCluster, closed at the end of the session."""
+    pytest.importorskip("distributed")
+    from diaphane.text.dask_count import connect
+
+    with connect("local", workers=2, processes=False) as client:
+        yield client

@@ -10,6 +10,7 @@ Anything else that escapes is a bug in diaphane and is shown with its traceback.
 - :class:`ChecksumError`: a download that does not match its published checksum.
 - :class:`CorpusError`: an unknown corpus, an unreadable or empty file.
 - :class:`ModelFileError`: a model folder that is missing, damaged or of the wrong kind.
+- :class:`DataFileError`: a data file (a CSV matrix) that is not what it should be.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 __all__ = [
     "ChecksumError",
     "CorpusError",
+    "DataFileError",
     "DataNotFoundError",
     "DiaphaneError",
     "ModelFileError",
@@ -46,3 +48,7 @@ class CorpusError(DiaphaneError, ValueError):
 
 class ModelFileError(DiaphaneError, ValueError):
     """A model folder that is missing, damaged, or holds another kind of model."""
+
+
+class DataFileError(DiaphaneError, ValueError):
+    """A data file (a CSV matrix) that is empty, ragged or not numbers where it should be."""

@@ -140,9 +140,14 @@ def test_saved_folder_is_checked_whole(inaugural, tmp_path):
     (folder / "model.safetensors").write_bytes((weights / "model.safetensors").read_bytes())
     with pytest.raises(DiaphaneError, match="sha256 does not match"):
         load_ngram(folder)
-    # a vocabulary of another size is refused too
+    # a vocabulary of another size is refused too: by its sha256, and by its size
     folder = lm.save(tmp_path / "m2")
     (folder / "vocab.txt").write_text("<unk>\t0\n<s>\t0\n</s>\t0\nonly\t1\n")
+    with pytest.raises(DiaphaneError, match=r"vocab\.txt is corrupt"):
+        load_ngram(folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    del cfg["checkpoint"]["sha256"]["vocab.txt"]
+    (folder / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(DiaphaneError, match="holds 4 words"):
         load_ngram(folder)
 

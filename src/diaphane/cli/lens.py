@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from diaphane.cli import UsageError
+from diaphane.cli.options import integer
 
 FORMATS = ("html", "png", "svg")
 FLOW_TOKENS = 32  # longer texts get attention flow in the page only when --method flow asks
+MAX_STEPS = 10_000  # each step is a forward and a backward pass: a typo must not run for days
 RULES = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
 
 
@@ -34,7 +36,7 @@ def register(subparsers: Any) -> None:
     )
     _model_text_args(p)
     p.add_argument("--watch", nargs="+", default=[], metavar="TOKEN", help="tokens to follow")
-    p.add_argument("-k", type=int, default=5, help="top predictions per layer (default 5)")
+    p.add_argument("-k", type=integer(), default=5, help="top predictions per layer (default 5)")
     p.add_argument("--position", type=int, default=-1, help="position to show (default last)")
     p.add_argument(
         "--ecco", action="store_true", help="Ecco's variant: no final LayerNorm on inner layers"
@@ -56,7 +58,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--target", help="the token explained (default: the model's prediction)")
     p.add_argument("--contrast", help="explain target minus this token")
     p.add_argument("--quantity", choices=("prob", "logit", "logprob"), default="prob")
-    p.add_argument("--steps", type=int, default=50, help="integration steps (default 50)")
+    p.add_argument("--steps", type=integer(1, MAX_STEPS), default=50,
+                   help=f"integration steps, 1 to {MAX_STEPS:,} (default 50)")  # fmt: skip
     p.add_argument("--rule", choices=RULES, default="gausslegendre")
     p.add_argument("--baseline", choices=("zero", "pad", "unk"), default="zero")
     p.add_argument("--aggregate", choices=("l2", "sum"), default="l2")
@@ -198,7 +201,10 @@ def _attention(args: argparse.Namespace) -> int:
 
 def _check_position(position: int, n: int) -> None:
     if not -n <= position < n:
-        raise UsageError(f"--position {position} is outside the text's {n} tokens.")
+        raise UsageError(
+            f"--position {position} is outside the text's {n} tokens; use one from {-n} to "
+            f"{n - 1} (negative: from the end)."
+        )
 
 
 def _row(values: Any, tokens: list[str], position: int) -> str:

@@ -8,12 +8,14 @@ any of them, and each model offers ``score_sentences``, ``next_words`` and ``gen
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from diaphane.cli import UsageError
+from diaphane.cli.options import check_memory, integer, real
+
+MAX_LENGTH = 1_000_000  # words ``generate`` samples at most
 
 
 def register(subparsers: Any) -> None:
@@ -26,50 +28,50 @@ def register(subparsers: Any) -> None:
         metavar="MODEL",
         help="also score the mixture with another model (Bengio et al.'s NPLM + trigram)",
     )
-    p.add_argument(
-        "--mix-weight", type=float, default=0.5, help="the other model's weight (default 0.5)"
-    )
+    p.add_argument("--mix-weight", type=real(0, 1), default=0.5,
+                   help="the other model's weight, in [0, 1] (default 0.5)")  # fmt: skip
     split_args(p, defaults_from_model=True)
     p.set_defaults(func=_perplexity)
 
     p = subparsers.add_parser("next", help="table of likeliest next words after a context")
     p.add_argument("model", help="a model folder")
     p.add_argument("context", help='the context words, e.g. "the fat"')
-    p.add_argument("-k", type=int, default=10, help="how many words (default 10)")
+    p.add_argument("-k", type=integer(), default=10, help="how many words (default 10)")
     p.set_defaults(func=_next)
 
     p = subparsers.add_parser("generate", help="sample text from a language model")
     p.add_argument("model", help="a model folder")
     p.add_argument("--prompt", default="", help="words to continue")
-    p.add_argument("--length", type=int, default=20, help="most words to sample (default 20)")
-    p.add_argument(
-        "--temperature", type=float, default=1.0, help="sampling temperature (default 1)"
-    )
+    p.add_argument("--length", type=integer(1, MAX_LENGTH), default=20,
+                   help="most words to sample (default 20)")  # fmt: skip
+    p.add_argument("--temperature", type=real(0, low_open=True), default=1.0,
+                   help="sampling temperature, above 0 (default 1)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_generate)
 
 
 def load_language_model(path: str | Path) -> Any:
-    """The language model in a folder, whatever its kind; errors as one plain line."""
-    config = Path(path) / "config.json"
-    try:
-        kind = json.loads(config.read_text(encoding="utf-8")).get("kind")
-    except FileNotFoundError as err:
-        raise UsageError(f"{path} is not a model folder (no config.json)") from err
-    except (json.JSONDecodeError, AttributeError) as err:
-        raise UsageError(f"{config} is damaged ({err}); retrain or restore the model") from err
-    try:
-        if kind == "ngram":
-            from diaphane.models.ngram import load_ngram
+    """The language model in a folder, whatever its kind (``config.json`` says which).
 
-            return load_ngram(path)
-        if kind == "nplm":
-            from diaphane.models.nplm import NPLM
+    Raises:
+        ModelFileError: the folder is missing or damaged.
+        UsageError: it holds a model that is not a language model.
+    """
+    from diaphane.nn.model_folder import folder_kind, read_config
 
-            return NPLM.load(path)
-    except (FileNotFoundError, ValueError) as err:
-        raise UsageError(str(err)) from err
-    raise UsageError(f"{path} holds a {kind!r} model, which is not a language model")
+    kind = folder_kind(read_config(path))
+    if kind == "ngram":
+        from diaphane.models.ngram import load_ngram
+
+        return load_ngram(path)
+    if kind == "nplm":
+        from diaphane.models.nplm import NPLM
+
+        return NPLM.load(path)
+    raise UsageError(
+        f"{Path(path) / 'config.json'} says {path} holds a {kind or 'unknown'!r} model, which is "
+        "not a language model; use a folder from `diaphane train ngram` or `train nplm`."
+    )
 
 
 def split_args(p: argparse.ArgumentParser, defaults_from_model: bool = False) -> None:
@@ -90,7 +92,7 @@ def split_args(p: argparse.ArgumentParser, defaults_from_model: bool = False) ->
     )
     p.add_argument(
         "--min-count",
-        type=int,
+        type=integer(),
         default=None,
         help="rarer words become <unk> (default 4, counted over the whole corpus)",
     )
@@ -117,6 +119,19 @@ def load_split(corpus_name: str, scheme: str, min_count: int) -> tuple[Any, Any,
 
 def streamed(sentences: list[list[str]], stream: bool) -> list[list[str]]:
     return [[w for s in sentences for w in s]] if stream else sentences
+
+
+def check_order(order: int, sentences: list[list[str]], corpus: str, bytes_per_token: int) -> None:
+    """Refuse an ``--order`` longer than the whole training text, or one whose windows
+    (``bytes_per_token`` for each word) would not fit in memory."""
+    tokens = sum(len(s) + 1 for s in sentences)  # each sentence's words and its </s>
+    if order > tokens + 1:
+        raise UsageError(
+            f"--order {order} is longer than all of {corpus}'s training text ({tokens:,} "
+            "words and sentence ends); use a much smaller --order (3 to 5 is usual)."
+        )
+    n_bytes = tokens * bytes_per_token + len(sentences) * order * 4
+    check_memory(f"The {order}-word windows of {tokens:,} words", n_bytes, "--order")
 
 
 def _perplexity(args: argparse.Namespace) -> int:

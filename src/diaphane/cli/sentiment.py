@@ -15,6 +15,14 @@ import sys
 from typing import Any
 
 from diaphane.cli import UsageError, train_subparsers
+from diaphane.cli.options import (
+    add_force,
+    check_memory,
+    integer,
+    learning_rate,
+    prepare_out,
+    real,
+)
 
 # (option, attribute) of the settings spelled out in the reproducing command.
 RECORDED = (
@@ -46,7 +54,7 @@ def register(subparsers: Any) -> None:
                    help="a model folder written by 'diaphane train sentiment' (default: the "
                    "one shipped with diaphane)")  # fmt: skip
     p.add_argument("text", metavar="TEXT", help="the text to classify ('-' reads standard input)")
-    p.add_argument("-k", type=int, default=8, help="how many words to show (default 8)")
+    p.add_argument("-k", type=integer(), default=8, help="how many words to show (default 8)")
     p.set_defaults(func=_classify)
 
 
@@ -55,28 +63,31 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
                    help="labelled reviews: movie_reviews (default), a JSON-lines file with "
                    "'text' and 'label' (pos/neg), or pang_lee_sample")  # fmt: skip
     p.add_argument("--out", required=True, help="folder to write the model to")
-    p.add_argument("--test-fraction", type=float, default=0.1,
-                   help="share of reviews held out, stratified (default 0.1)")  # fmt: skip
-    p.add_argument("--max-reviews", type=int, default=None,
+    add_force(p)
+    p.add_argument("--test-fraction", type=real(0, 1, high_open=True), default=0.1,
+                   help="share of reviews held out, in [0, 1) (default 0.1)")  # fmt: skip
+    p.add_argument("--max-reviews", type=integer(2), default=None,
                    help="use a stratified sample of this many reviews (default: all)")  # fmt: skip
     m = p.add_argument_group("network and vocabulary")
-    m.add_argument("--hidden", type=int, default=10, help="hidden units (default 10)")
-    m.add_argument("--min-count", type=int, default=1,
+    m.add_argument("--hidden", type=integer(), default=10, help="hidden units (default 10)")
+    m.add_argument("--min-count", type=integer(), default=1,
                    help="drop words found in fewer training reviews (default 1)")  # fmt: skip
-    m.add_argument("--polarity-cutoff", type=float, default=0.0,
+    m.add_argument("--polarity-cutoff", type=real(0), default=0.0,
                    help="drop words whose |log pos/neg ratio| is below it (default 0)")  # fmt: skip
-    m.add_argument("--max-vocab", type=int, default=None, help="keep the most frequent words")
+    m.add_argument("--max-vocab", type=integer(), default=None, help="keep the most frequent words")
     m.add_argument("--features", choices=("binary", "tf"), default="binary",
                    help="a word counts once (binary, default) or each time it occurs")  # fmt: skip
     m.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True,
                    help="divide a review's sum by the root of its size (default on)")  # fmt: skip
     t = p.add_argument_group("training")
     t.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    t.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
-    t.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty (default 0)")
-    t.add_argument("--epochs", type=int, default=10, help="passes over the reviews (default 10)")
-    t.add_argument("--batch-size", type=int, default=32, help="reviews per step (default 32)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--lr", type=learning_rate, default=0.01, help="learning rate (default 0.01)")
+    t.add_argument("--weight-decay", type=real(0), default=0.0, help="L2 penalty (default 0)")
+    t.add_argument("--epochs", type=integer(), default=10,
+                   help="passes over the reviews (default 10)")  # fmt: skip
+    t.add_argument("--batch-size", type=integer(), default=32,
+                   help="reviews per step (default 32)")  # fmt: skip
+    t.add_argument("--seed", type=integer(0), default=0)
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -112,8 +123,7 @@ def _train(args: argparse.Namespace) -> int:
 
     from diaphane.models.sentiment import load_reviews, stratified_split, train_sentiment
 
-    if not 0.0 <= args.test_fraction < 1.0:
-        raise UsageError(f"--test-fraction must be in [0, 1), not {args.test_fraction}")
+    prepare_out(args.out, "sentiment", args.force)
     # No fallback to the 200-review demo: a model trained on it is at chance, and a
     # missing archive should be fixed, not hidden (DataNotFoundError says how).
     reviews, labels, info = load_reviews(args.corpus)
@@ -123,13 +133,14 @@ def _train(args: argparse.Namespace) -> int:
         _, keep = stratified_split(labels, args.max_reviews, args.seed)
         reviews, labels = [reviews[i] for i in keep], labels[keep]
     train_idx, test_idx = stratified_split(labels, args.test_fraction, args.seed)
+    _check_memory(args, reviews)
     info = {**info, "train_reviews": len(train_idx), "test_reviews": len(test_idx),
             "command": command_line(args)}  # fmt: skip
     start = time.perf_counter()
     net = train_sentiment([reviews[i] for i in train_idx], labels[train_idx],
                           network_config(args), info=info, **training_options(args))  # fmt: skip
     seconds = time.perf_counter() - start
-    net.save(args.out)
+    net.save(args.out, force=args.force)
     parts = [f"saved {args.out}: sentiment network h={args.hidden}, |V| {len(net.vocab) - 1:,}",
              f"{len(train_idx):,} training reviews in {seconds:.1f} s"]  # fmt: skip
     if len(test_idx):
@@ -158,3 +169,13 @@ def _classify(args: argparse.Namespace) -> int:
     for word, share in words[: args.k]:
         print(f"  {share:+8.3f}  {word}")
     return 0
+
+
+def _check_memory(args: argparse.Namespace, reviews: list) -> None:
+    """The input rows (with Adam's two moments) must fit in memory; the vocabulary is at
+    most the reviews' distinct words."""
+    words = len({w for r in reviews for w in r}) + 1
+    if args.max_vocab is not None:
+        words = min(words, args.max_vocab)
+    check_memory(f"A sentiment network of up to {words:,} words x {args.hidden:,} hidden units",
+                 4 * 4 * words * args.hidden, "--hidden or --max-vocab")  # fmt: skip

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from diaphane.cli import UsageError
+from diaphane.cli.options import integer
 
 MODEL_HELP = "model folder (glove, ppmi, sentiment, nplm) or word2vec/GloVe vectors file"
 DEFAULT_HELP = MODEL_HELP + " (default: the shipped sentiment network)"
@@ -32,7 +33,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("model", metavar="MODEL", nargs="?", default=None, help=DEFAULT_HELP)
     p.add_argument("words", metavar="WORD", nargs="+", help="query word(s)")
     p.add_argument("--metric", choices=("cosine", "dot", "euclidean"), default="cosine")
-    p.add_argument("-k", type=int, default=10, help="how many neighbours (default 10)")
+    p.add_argument("-k", type=integer(), default=10, help="how many neighbours (default 10)")
     p.set_defaults(func=_neighbors)
 
     p = subparsers.add_parser(
@@ -44,8 +45,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("b", metavar="B")
     p.add_argument("c", metavar="C")
     p.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd")
-    p.add_argument("-k", type=int, default=5, help="how many answers (default 5)")
-    p.add_argument("--restrict", type=int, default=None, help="answer from the first N words only")
+    p.add_argument("-k", type=integer(), default=5, help="how many answers (default 5)")
+    p.add_argument("--restrict", type=integer(), default=None,
+                   help="answer from the first N words only")  # fmt: skip
     p.set_defaults(func=_analogy)
 
     p = subparsers.add_parser(
@@ -54,7 +56,7 @@ def register(subparsers: Any) -> None:
         "analogy questions by 3CosAdd and 3CosMul, with out-of-vocabulary counts.",
     )  # fmt: skip
     p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    p.add_argument("--restrict", type=int, default=30_000,
+    p.add_argument("--restrict", type=integer(), default=30_000,
                    help="analogies: search the first N words (default 30000)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_evaluate)
@@ -68,14 +70,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", default=None,
                    help="file to write: .csv or .json (coordinates), .html/.svg/.png (figure); "
                    "default: CSV on stdout")  # fmt: skip
-    p.add_argument("-n", type=int, default=500, help="how many words (default 500)")
+    p.add_argument("-n", type=integer(), default=500, help="how many words (default 500)")
     p.add_argument("--near", metavar="WORD", default=None, help="map WORD and its neighbours")
     p.add_argument("--select", choices=("frequent", "extreme"), default="frequent",
                    help="frequent words, or the highest- and lowest-scoring ones")  # fmt: skip
     p.add_argument("--color", choices=("auto", "sentiment", "score", "none"), default="auto",
                    help="colour by the model's per-word score (the sentiment log-ratio); "
                    "auto: when the model has one")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="t-SNE/UMAP seed (default 0)")
+    p.add_argument("--seed", type=integer(0), default=0, help="t-SNE/UMAP seed (default 0)")
     p.set_defaults(func=_map)
 
 
@@ -104,15 +106,9 @@ def _is_path(text: str) -> bool:
     return Path(text).exists() or "/" in text or os.sep in text
 
 
-def _positive(value: int, name: str) -> None:
-    if value < 1:
-        raise UsageError(f"{name} must be at least 1, not {value}.")
-
-
 def _neighbors(args: argparse.Namespace) -> int:
     from diaphane.vectors import most_similar
 
-    _positive(args.k, "-k")
     model, words = _model_and_words(args.model, args.words)
     wv = _load(model)
     for i, word in enumerate(words):
@@ -126,7 +122,6 @@ def _neighbors(args: argparse.Namespace) -> int:
 def _analogy(args: argparse.Namespace) -> int:
     from diaphane.vectors import analogy
 
-    _positive(args.k, "-k")
     wv = _load(args.model)
     answers = analogy(wv, args.a, args.b, args.c, k=args.k, method=args.method,
                       restrict=args.restrict)  # fmt: skip
@@ -138,7 +133,6 @@ def _analogy(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from diaphane.vectors import evaluate
 
-    _positive(args.restrict, "--restrict")
     wv = _load(args.model)
     rows = _table_rows(evaluate(wv, restrict=args.restrict))
     if args.json:
@@ -168,7 +162,6 @@ def _table_rows(results: dict) -> list[dict]:
 def _map(args: argparse.Namespace) -> int:
     from diaphane.vectors import extreme_words, make_map, near_words, top_words
 
-    _positive(args.n, "-n")
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix not in (".csv", ".json", *FIGURE_SUFFIXES):
         raise UsageError(f"--out {out}: write .csv, .json, .html, .svg or .png.")

@@ -30,6 +30,7 @@ Entry points: :class:`GloVeConfig`, :func:`train_glove`, :class:`GloVe`,
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -104,6 +105,8 @@ class GloVeConfig:
     def __post_init__(self) -> None:
         if self.dim < 1 or self.epochs < 0 or self.batch_size < 1:
             raise DiaphaneError("GloVe needs dim >= 1, epochs >= 0 and batch_size >= 1.")
+        if not all(map(math.isfinite, (self.x_max, self.alpha, self.lr, self.cds))):
+            raise DiaphaneError("GloVe needs finite x_max, alpha, lr and cds.")
         if self.x_max <= 0 or self.lr <= 0:
             raise DiaphaneError("GloVe needs a positive x_max and learning rate.")
         if self.output not in ("sum", "W"):
@@ -303,6 +306,12 @@ class GloVe(WordModel):
 
     def __repr__(self) -> str:
         return f"GloVe(|V|={len(self.vocab)}, dim={self.config.dim})"
+
+    @classmethod
+    def tensor_shapes(cls, vocab_size: int, config: GloVeConfig) -> dict:
+        """The four tables: word and context vectors ``(|V|, dim)`` and their biases."""
+        table, bias = ((vocab_size, config.dim), "f"), ((vocab_size,), "f")
+        return {"W": table, "W_ctx": table, "b": bias, "b_ctx": bias}
 
     def vectors(self) -> tuple[list[str], np.ndarray]:
         """The words (``<unk>`` left out) and their float32 vectors, ``W + W̃`` by default."""

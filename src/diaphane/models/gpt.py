@@ -432,7 +432,10 @@ class GPT:
 
     def _need_tokenizer(self) -> Any:
         if self.tokenizer is None:
-            raise DiaphaneError("This model has no tokenizer; load it from a folder with one.")
+            raise DiaphaneError(
+                "This model has no tokenizer (its folder holds no tokenizer.json, nor "
+                "vocab.json + merges.txt); load it from a folder with one."
+            )
         return self.tokenizer
 
     def encode(self, text: str) -> np.ndarray:
@@ -463,9 +466,9 @@ class GPT:
 
     # -- files
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, force: bool = False) -> Path:
         """Write the model as a folder Hugging Face and diaphane both load; see :func:`save_gpt`."""
-        return save_gpt(self, folder)
+        return save_gpt(self, folder, force=force)
 
 
 def load_gpt(folder: str | Path, dtype: str = "float32") -> GPT:
@@ -479,11 +482,11 @@ def load_gpt(folder: str | Path, dtype: str = "float32") -> GPT:
     return _load(folder, dtype=dtype)
 
 
-def save_gpt(model: GPT, folder: str | Path) -> Path:
+def save_gpt(model: GPT, folder: str | Path, force: bool = False) -> Path:
     """Write ``model`` to ``folder``; see :func:`diaphane.models.gpt_load.save_gpt`."""
     from diaphane.models.gpt_load import save_gpt as _save
 
-    return _save(model, folder)
+    return _save(model, folder, force=force)
 
 
 def default_model_path() -> Path:

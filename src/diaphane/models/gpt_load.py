@@ -12,7 +12,11 @@ Hugging Face's Conv1D (in, out) layout, so no transposes are needed.
 
 :func:`save_gpt` writes the same layout (no prefix, float32 or float64), with
 diaphane's provenance under ``config.json["diaphane"]``: a diaphane model folder
-is also a Hugging Face folder. Training checkpoints (parameter names ending in
+is also a Hugging Face folder. It is written whole through
+:func:`diaphane.nn.checkpoint.save_checkpoint` (the folder format of every model
+kind, with each file's sha256), and loading checks those sums, the safetensors
+layout, the settings' types, the number of blocks and every weight's shape before
+building the model. Training checkpoints (parameter names ending in
 ``.g``/``.w``/``.b`` as :mod:`diaphane.nn.checkpoint` flattens them) load too.
 
 Entry points: :func:`load_gpt`, :func:`save_gpt`, :func:`load_tokenizer`,
@@ -21,18 +25,15 @@ Entry points: :func:`load_gpt`, :func:`save_gpt`, :func:`load_tokenizer`,
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
-import struct
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from diaphane.autodiff.core import DiaphaneError
-from diaphane.files import atomic_open
+from diaphane.errors import ModelFileError
 from diaphane.models.gpt import GPT, KIND, GPTConfig, blocks_of
 
 __all__ = ["CheckpointFormatError", "load_gpt", "load_tokenizer", "save_gpt"]
@@ -46,10 +47,16 @@ BUFFERS = re.compile(r"^h\.\d+\.attn\.(bias|masked_bias)$")
 LN_LEAVES = {"weight": "g", "bias": "b", "g": "g", "b": "b"}
 LINEAR_LEAVES = {"weight": "w", "bias": "b", "w": "w", "b": "b"}
 BLOCK_MODULES = ("ln_1", "attn.c_attn", "attn.c_proj", "ln_2", "mlp.c_fc", "mlp.c_proj")
-SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2"}
+FLOAT_DTYPES = ("float16", "float32", "float64")
+# The GPT2Config keys diaphane reads (the others are transformers' own business).
+HF_SETTINGS = (
+    "vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "layer_norm_epsilon",
+    "activation_function", "scale_attn_by_inverse_layer_idx", "initializer_range",
+)  # fmt: skip
+REFETCH = "download the model again, or train it again"
 
 
-class CheckpointFormatError(DiaphaneError):
+class CheckpointFormatError(ModelFileError):
     """A model folder that is missing a file or holds unexpected or missing weights."""
 
 
@@ -65,44 +72,34 @@ def _need(folder: Path, name: str, what: str) -> Path:
                 " It has pytorch_model.bin, which diaphane does not read (pickle); convert it "
                 "with transformers: model.save_pretrained(folder, safe_serialization=True)."
             )
-        raise CheckpointFormatError(f"{folder} has no {name} ({what}).{hint}")
+        raise CheckpointFormatError(
+            f"{folder} has no {name} ({what}), so it is not a complete model folder; point at "
+            f"one that holds config.json, model.safetensors and a tokenizer.{hint}"
+        )
     return path
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     """All tensors of a safetensors file as NumPy arrays (bfloat16 widened to float32,
-    which NumPy lacks)."""
-    with open(path, "rb") as f:
-        try:
-            (size,) = struct.unpack("<Q", f.read(8))
-            header = json.loads(f.read(size))
-        except (struct.error, ValueError, UnicodeDecodeError) as e:
-            raise CheckpointFormatError(f"{path} is not a safetensors file ({e}).") from e
-        data = f.read()
-    out = {}
-    for name, spec in header.items():
-        if name == "__metadata__":
-            continue
-        if spec["dtype"] not in SAFETENSORS_DTYPES:
-            raise CheckpointFormatError(
-                f"{path}: tensor {name} has unsupported dtype {spec['dtype']}."
-            )
-        start, end = spec["data_offsets"]
-        arr = np.frombuffer(data[start:end], dtype=SAFETENSORS_DTYPES[spec["dtype"]])
-        if spec["dtype"] == "BF16":
-            arr = (arr.astype(np.uint32) << 16).view(np.float32)
-        out[name] = arr.reshape(spec["shape"])
-    return out
+    which NumPy lacks), the layout checked first (:func:`diaphane.nn.tensorfile.read_tensors`)."""
+    from diaphane.nn.tensorfile import read_tensors
+
+    try:
+        return read_tensors(path, REFETCH)
+    except ModelFileError as err:
+        raise CheckpointFormatError(str(err)) from None
 
 
 def load_tokenizer(folder: str | Path) -> Any:
     """The folder's tokenizer: ``tokenizer.json``, else ``vocab.json`` + ``merges.txt`` as
-    GPT-2's byte-level BPE; None when it has neither."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    GPT-2's byte-level BPE; None when it has neither.
 
+    Raises:
+        CheckpointFormatError: a tokenizer file is damaged, or one of the pair is missing.
+    """
     folder = Path(folder)
     if (folder / TOKENIZER_FILE).is_file():
-        return Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        return _tokenizer_file(folder / TOKENIZER_FILE)
     has_vocab, has_merges = (folder / VOCAB_FILE).is_file(), (folder / MERGES_FILE).is_file()
     if has_vocab != has_merges:
         missing = MERGES_FILE if has_vocab else VOCAB_FILE
@@ -110,12 +107,34 @@ def load_tokenizer(folder: str | Path) -> Any:
             f"{folder} has {VOCAB_FILE if has_vocab else MERGES_FILE} but no {missing}; "
             "a byte-level BPE tokenizer needs both (or a tokenizer.json)."
         )
-    if not has_vocab:
-        return None
-    tok = Tokenizer(models.BPE.from_file(str(folder / VOCAB_FILE), str(folder / MERGES_FILE)))
+    return _bpe_files(folder) if has_vocab else None
+
+
+def _tokenizer_file(path: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    try:
+        return Tokenizer.from_str(path.read_bytes().decode("utf-8"))
+    except Exception as err:  # tokenizers raises plain Exceptions for every parse error
+        raise CheckpointFormatError(_bad_tokenizer(path, err)) from None
+
+
+def _bpe_files(folder: Path) -> Any:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    try:
+        tok = Tokenizer(models.BPE.from_file(str(folder / VOCAB_FILE), str(folder / MERGES_FILE)))
+    except Exception as err:  # as above
+        raise CheckpointFormatError(_bad_tokenizer(folder / VOCAB_FILE, err, MERGES_FILE)) from None
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     return tok
+
+
+def _bad_tokenizer(path: Path, err: Exception, other: str = "") -> str:
+    reason = "it is not UTF-8 text" if isinstance(err, UnicodeDecodeError) else str(err)
+    files = f"{path} (with {other})" if other else str(path)
+    return f"{files} is not a tokenizer the tokenizers library can read ({reason}); {REFETCH}."
 
 
 # ----------------------------------------------------------------------------- weights
@@ -204,15 +223,16 @@ def params_from_weights(
         parts = [f"unexpected weights: {_names(unexpected)}"] if unexpected else []
         parts += [f"missing weights: {_names(missing)}"] if missing else []
         raise CheckpointFormatError(
-            f"The checkpoint does not match a GPT-2 with {config.n_layer} layers "
-            f"({'; '.join(parts)})."
+            f"The weights in {WEIGHTS_FILE} do not match the GPT-2 of {config.n_layer} layers "
+            f"that {CONFIG_FILE} describes ({'; '.join(parts)}); {REFETCH}."
         )
     tree: dict = {"h": [{} for _ in range(config.n_layer)]}
     for target, (name, value) in found.items():
         if tuple(value.shape) != expected[target]:
             raise CheckpointFormatError(
-                f"Weight {name} is shaped {tuple(value.shape)}, but config.json implies "
-                f"{expected[target]}."
+                f"Weight {name} in {WEIGHTS_FILE} is shaped {tuple(value.shape)}, but "
+                f"{CONFIG_FILE} implies {expected[target]}; the files do not belong together: "
+                f"{REFETCH}."
             )
         node, path = tree, target[:-1]
         if isinstance(target[0], int):  # inside block i
@@ -226,23 +246,35 @@ def params_from_weights(
 # ----------------------------------------------------------------------------- config
 
 
-def config_from_json(d: dict, dtype: str) -> tuple[GPTConfig, int | None]:
-    """A :class:`GPTConfig` from a Hugging Face (or diaphane) ``config.json``."""
+def config_from_json(d: dict, dtype: str, path: Path | None = None) -> tuple[GPTConfig, int | None]:
+    """A :class:`GPTConfig` from a Hugging Face (or diaphane) ``config.json``, every
+    setting checked for its type (``path`` names the file in errors)."""
+    from diaphane.models._checks import settings_from
+
+    path = path or Path(CONFIG_FILE)
     model_type = d.get("model_type", "gpt2")
     if model_type != "gpt2":
         raise CheckpointFormatError(
-            f"config.json describes a {model_type!r} model; diaphane loads GPT-2 family "
-            "checkpoints (model_type 'gpt2')."
+            f"{path} describes a {model_type!r} model; diaphane loads GPT-2 family "
+            "checkpoints (model_type 'gpt2'): pass a GPT-2 folder."
         )
     if d.get("scale_attn_weights", True) is False:
-        raise CheckpointFormatError("scale_attn_weights=False is not supported.")
+        raise CheckpointFormatError(f"{path}: scale_attn_weights=False is not supported; "
+                                    "pass a GPT-2 folder that scales attention.")  # fmt: skip
     d = dict(d)
-    d.setdefault("n_positions", d.get("n_ctx"))
+    if d.get("n_positions") is None:
+        d["n_positions"] = d.get("n_ctx", 1024)
+    values = {k: v for k, v in d.items() if k in HF_SETTINGS}
     try:
-        config = GPTConfig.from_dict({**d, "dtype": dtype})
-    except TypeError as e:
-        raise CheckpointFormatError(f"config.json lacks a GPT-2 setting ({e}).") from e
-    return config, d.get("n_inner")
+        config = settings_from(GPTConfig, {**values, "dtype": dtype}, path, "",
+                               ("vocab_size", "n_embd", "n_layer", "n_head"))  # fmt: skip
+    except ModelFileError as err:
+        raise CheckpointFormatError(str(err)) from None
+    n_inner = d.get("n_inner")
+    if n_inner is not None and not (isinstance(n_inner, int) and n_inner > 0):
+        raise CheckpointFormatError(f"{path}: n_inner is {n_inner!r}, not null or a whole "
+                                    "number above 0; the folder is damaged.")  # fmt: skip
+    return config, n_inner
 
 
 def config_to_json(model: GPT) -> dict:
@@ -252,6 +284,7 @@ def config_to_json(model: GPT) -> dict:
     from diaphane import __version__
 
     return {
+        "kind": KIND,
         "model_type": "gpt2",
         "architectures": ["GPT2LMHeadModel"],
         **{k: v for k, v in c.to_dict().items() if k != "dtype"},
@@ -284,8 +317,8 @@ def load_gpt(folder: str | os.PathLike, dtype: str = "float32") -> GPT:
         ``model.info``, diaphane's provenance if the folder has it.
 
     Raises:
-        CheckpointFormatError: no such folder or cached name, a file is missing, or a
-            weight is unexpected, missing or misshapen. The message names them.
+        CheckpointFormatError: no such folder or cached name, a file is missing or
+            damaged, or a weight is unexpected, missing or misshapen. The message names them.
     """
     from diaphane.models.hub import HubModelError, resolve_model
 
@@ -293,22 +326,65 @@ def load_gpt(folder: str | os.PathLike, dtype: str = "float32") -> GPT:
         folder = resolve_model(folder)
     except HubModelError as e:  # one error type for every folder problem load_gpt reports
         raise CheckpointFormatError(str(e)) from None
-    try:
-        raw = json.loads(_need(folder, CONFIG_FILE, "the model's settings").read_text("utf-8"))
-    except ValueError as e:
-        raise CheckpointFormatError(f"{folder / CONFIG_FILE} is not valid JSON ({e}).") from e
-    config, n_inner = config_from_json(raw, dtype)
+    raw = _read_config(folder)
+    config, n_inner = config_from_json(raw, dtype, folder / CONFIG_FILE)
     weights = read_safetensors(_need(folder, WEIGHTS_FILE, "the weights"))
+    _check_blocks(weights, config, folder)
     params = params_from_weights(weights, config, n_inner)
     tokenizer = load_tokenizer(folder)
     if tokenizer is None:
         log.warning("%s has no tokenizer.json or vocab.json + merges.txt; ids only.", folder)
     elif tokenizer.get_vocab_size() > config.vocab_size:
         raise CheckpointFormatError(
-            f"The tokenizer in {folder} has {tokenizer.get_vocab_size()} tokens, more than the "
-            f"model's {config.vocab_size}."
+            f"The tokenizer in {folder} ({TOKENIZER_FILE}) has {tokenizer.get_vocab_size()} "
+            f"tokens, more than the model's {config.vocab_size}; the files do not belong "
+            f"together: {REFETCH}."
         )
-    return GPT(config, params, tokenizer, info=dict(raw.get("diaphane") or {}))
+    info = raw.get("diaphane") if isinstance(raw.get("diaphane"), dict) else {}
+    return GPT(config, params, tokenizer, info=dict(info))
+
+
+def _read_config(folder: Path) -> dict:
+    """``config.json``, checked as every model folder's is, and the files it lists."""
+    from diaphane.nn.checkpoint import CheckpointError, recorded_sha256, verify_files
+    from diaphane.nn.model_folder import check_format, folder_kind, is_diaphane, read_config
+
+    _need(folder, CONFIG_FILE, "the model's settings")
+    try:
+        raw = read_config(folder)
+        check_format(raw, folder)
+        verify_files(folder, recorded_sha256(raw, folder))
+    except (ModelFileError, CheckpointError) as err:
+        raise CheckpointFormatError(str(err)) from None
+    kind = folder_kind(raw)
+    if is_diaphane(raw) and kind not in (None, KIND):
+        raise CheckpointFormatError(
+            f"{folder} holds a {kind!r} model (says its {CONFIG_FILE}), not a GPT; use the "
+            "command for that kind of model."
+        )
+    return raw
+
+
+def _check_blocks(weights: dict, config: GPTConfig, folder: Path) -> None:
+    """The blocks the weights hold must be the ``n_layer`` config.json says (checked
+    before anything is built for each of them), and the weights floating point."""
+    found = {int(m.group(1)) for name in weights
+             if (m := re.match(r"^(?:transformer\.)?h\.(\d+)\.", name))}  # fmt: skip
+    if len(found) != config.n_layer or found != set(range(len(found))):
+        raise CheckpointFormatError(
+            f"{folder / CONFIG_FILE} says n_layer={config.n_layer}, but {WEIGHTS_FILE} holds "
+            f"blocks {_names([str(i) for i in sorted(found)]) or 'none'}; the files do not "
+            f"belong together: {REFETCH}."
+        )
+    for name, value in weights.items():
+        if (
+            not BUFFERS.match(name.removeprefix("transformer."))
+            and value.dtype.name not in FLOAT_DTYPES
+        ):
+            raise CheckpointFormatError(
+                f"{folder / WEIGHTS_FILE}: weight {name} is {value.dtype}, not floating point; "
+                f"the file is damaged: {REFETCH}."
+            )
 
 
 def _flat(model: GPT) -> dict[str, np.ndarray]:
@@ -326,22 +402,12 @@ def _flat(model: GPT) -> dict[str, np.ndarray]:
     return {k: np.ascontiguousarray(v) for k, v in out.items()}
 
 
-def save_gpt(model: GPT, folder: str | os.PathLike) -> Path:
+def save_gpt(model: GPT, folder: str | os.PathLike, force: bool = False) -> Path:
     """Write ``model`` as a Hugging Face GPT-2 folder (config.json, model.safetensors,
-    tokenizer.json), atomically: files are written to temporary names, then renamed."""
-    from safetensors.numpy import save_file
+    tokenizer.json), whole and atomically, in diaphane's folder format; it replaces only
+    a GPT folder diaphane wrote, unless ``force``."""
+    from diaphane.nn.checkpoint import save_checkpoint, unflatten_params
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    writes = {
-        CONFIG_FILE: lambda p: Path(p).write_text(
-            json.dumps(config_to_json(model), indent=2) + "\n", encoding="utf-8"
-        ),
-        WEIGHTS_FILE: lambda p: save_file(_flat(model), p, metadata={"format": "pt"}),
-    }
-    if model.tokenizer is not None:
-        writes[TOKENIZER_FILE] = lambda p: model.tokenizer.save(p)
-    for name, write in writes.items():
-        with atomic_open(folder / name, "wb") as f:
-            write(f.name)  # these writers take a file name: they fill the temporary file
-    return folder
+    extra = {TOKENIZER_FILE: model.tokenizer.to_str()} if model.tokenizer is not None else {}
+    return save_checkpoint(folder, unflatten_params(_flat(model)), None, {},
+                           config_to_json(model), extra, force=force)  # fmt: skip

@@ -115,7 +115,7 @@ def corpus_texts(name_or_path: str) -> tuple[list[str], str]:
             "text file."
         )
     if not docs:
-        raise DiaphaneError(f"Corpus {name_or_path!r} holds no text.")
+        raise DiaphaneError(f"Corpus {name_or_path!r} holds no text; give it a file with some.")
     return docs, corpus.fingerprint
 
 
@@ -135,8 +135,8 @@ _NO_SPACE_AFTER = re.compile(r"([(\[{$]) ")
 def detokenize(sentences: list[list[str]]) -> str:
     """One document's tokenised sentences as running text (Brown's conventions undone).
 
-    >>> detokenize([["``", "It", "is", "n't", "so", ",", "''", "he", "said", "."]])
-    '"It isn't so," he said.'
+    >>> print(detokenize([["``", "It", "is", "n't", "so", ",", "''", "he", "said", "."]]))
+    "It isn't so," he said.
     """
     out = []
     for sent in sentences:
@@ -165,7 +165,10 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise DiaphaneError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start}).") from e
+        raise DiaphaneError(
+            f"{path} is not UTF-8 text ({e.reason} at byte {e.start}); convert it to UTF-8 "
+            "(e.g. iconv -f LATIN1 -t UTF-8)."
+        ) from e
 
 
 def split_texts(docs: list[str]) -> tuple[list[str], list[str]]:
@@ -293,6 +296,7 @@ def train_gpt(
     progress: bool | None = None,
     command: str = "",
     checkpoint_dir: str | Path | None = None,
+    force: bool = False,
 ) -> GPT:
     """Train a GPT from scratch on ``cfg.corpus`` and write it to ``out``.
 
@@ -309,14 +313,17 @@ def train_gpt(
         progress: progress bar on stderr (None: when stderr is a terminal).
         command: the command line that reproduces this run, recorded in config.json.
         checkpoint_dir: checkpoint folder (default ``OUT.checkpoints``, beside ``out``).
+        force: replace ``out`` even if it is not a GPT folder diaphane wrote.
 
     Returns:
         The trained model.
     """
+    from diaphane.nn.model_folder import check_replaceable
     from diaphane.nn.optim import Adam
     from diaphane.nn.train import ArrayBatches, TrainConfig, train
 
     out = Path(out)
+    check_replaceable(out, "gpt", force)  # before the work, not after it
     groups = corpus_groups(cfg.corpus)
     splits = {name: split_texts(docs) for name, docs, _fp in groups}
     train_texts = [t for train_part, _ in splits.values() for t in train_part]
@@ -373,5 +380,5 @@ def train_gpt(
     log.info("Validation loss %.4f (perplexity %.1f).", valid_loss, math.exp(valid_loss))
     model = GPT(config, params, tokenizer, info=info)
     if not result.interrupted:
-        model.save(out)
+        model.save(out, force=force)
     return model

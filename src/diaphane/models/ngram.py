@@ -25,18 +25,28 @@ all n-grams of a batch at once, one pass per order.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from diaphane.errors import ModelFileError
+from diaphane.errors import CorpusError, UsageError
 from diaphane.files import atomic_open
+from diaphane.models._checks import check_tensors, damaged, settings_from
 from diaphane.text.examples import pad_sentences, windows
-from diaphane.text.ngrams import KeyIndex, count_ngrams, decode_contexts, find_contexts
+from diaphane.text.ngrams import (
+    KeyIndex,
+    NgramCounts,
+    count_ngrams,
+    decode_contexts,
+    find_contexts,
+)
 from diaphane.text.vocab import Vocabulary
 
+KIND = "ngram"
 SMOOTHINGS = ("mle", "addk", "kn")
 VOCAB_FILE = "vocab.txt"
 _CHUNK = 1 << 20
@@ -61,11 +71,13 @@ class NgramLM:
         discounts: Sequence[float | Sequence[float]] | None = None,
     ):
         if order < 1:
-            raise ValueError(f"order must be at least 1, got {order}")
+            raise UsageError(f"order must be at least 1, got {order}")
         if smoothing not in SMOOTHINGS:
-            raise ValueError(f"unknown smoothing {smoothing!r}; use one of {', '.join(SMOOTHINGS)}")
+            raise UsageError(f"unknown smoothing {smoothing!r}; use one of {', '.join(SMOOTHINGS)}")
+        if not (math.isfinite(k) and k > 0):
+            raise UsageError(f"the add-k pseudo-count k must be a finite number above 0, not {k}")
         if discounts is not None and len(discounts) != order:
-            raise ValueError(f"give one discount per order ({order}), got {len(discounts)}")
+            raise UsageError(f"give one discount per order ({order}), got {len(discounts)}")
         self.order, self.smoothing, self.k = order, smoothing, float(k)
         self.fixed_discounts = None if discounts is None else [_triple(d) for d in discounts]
         self.meta: dict = {}
@@ -94,14 +106,32 @@ class NgramLM:
         """
         stream = np.asarray(stream)
         if not len(stream):
-            raise ValueError("cannot fit an n-gram model on an empty corpus")
+            raise CorpusError("cannot fit an n-gram model on an empty corpus; give it some text")
         if stream.min() < 0 or stream.max() >= len(vocab):
             raise ValueError(
                 f"ids must lie in [0, {len(vocab)}) for this vocabulary; "
                 "encode with pad_sentences(sentences, vocab, order)"
             )
+        counts = count_ngrams(stream, self.order, len(vocab), vocab.bos_id)
+        tokens = int(np.count_nonzero(stream != vocab.bos_id))
+        return self.fit_counts(counts, vocab, tokens, source)
+
+    def fit_counts(
+        self, counts: NgramCounts, vocab: Vocabulary, tokens: int, source: dict | None = None
+    ) -> NgramLM:
+        """Fit on n-gram tables already counted: by :func:`~diaphane.text.ngrams.count_ngrams`,
+        streamed through disk or summed over a cluster (:mod:`diaphane.text.ngram_stream`).
+
+        Args:
+            counts: the tables, of this model's order, over ``vocab``'s ids.
+            tokens: the events counted (positions predicted), recorded in :attr:`meta`.
+        """
+        if counts.order != self.order or counts.vocab_size != len(vocab):
+            raise ValueError(
+                f"counts of order {counts.order} over {counts.vocab_size} ids do not fit an "
+                f"order-{self.order} model over a vocabulary of {len(vocab)}"
+            )
         self.vocab = vocab
-        counts = count_ngrams(stream, self.order, len(self.vocab), self.vocab.bos_id)
         self.contexts, self.keys = counts.contexts, counts.keys
         self.counts = counts.continuation if self.smoothing == "kn" else counts.counts
         self.alpha, self.gamma, self.discounts = [], [], []
@@ -110,7 +140,7 @@ class NgramLM:
             self.alpha.append(alpha)
             self.gamma.append(gamma)
             self.discounts.append(disc)
-        self.meta = {"tokens": int(np.count_nonzero(stream != self.vocab.bos_id)), **(source or {})}
+        self.meta = {"tokens": tokens, **(source or {})}
         self._index_tables()
         return self
 
@@ -197,7 +227,7 @@ class NgramLM:
         """exp(-mean log p) over every word and ``</s>``; unknown words score as ``<unk>``."""
         total, n = self.score_sentences(sentences)
         if n == 0:
-            raise ValueError("cannot compute perplexity of an empty text")
+            raise UsageError("cannot compute perplexity of an empty text; give it some words")
         return float(np.exp(-total / n))
 
     def distribution(self, context: Sequence[str]) -> np.ndarray:
@@ -235,8 +265,8 @@ class NgramLM:
     ) -> list[str]:
         """Sample up to ``length`` words after ``prompt`` (stops at ``</s>``); a
         ``temperature`` below 1 sharpens the distribution (p ** (1/T), renormalised)."""
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, not {temperature}")
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise UsageError(f"temperature must be a finite number above 0, not {temperature}")
         rng = np.random.default_rng(seed)
         bos = [self.vocab.bos_id] * (self.order - 1)
         ids = [*bos, *self.vocab.encode(prompt).tolist()]
@@ -255,18 +285,17 @@ class NgramLM:
     # --- files --------------------------------------------------------------------
 
     def config(self) -> dict:
+        """``config.json``: the kind, the settings, the vocabulary size, the training data."""
         from diaphane import __version__
 
+        settings = NgramSettings(self.order, self.smoothing, self.k, self.discounts)
         return {
-            "kind": "ngram",
-            "order": self.order,
-            "smoothing": self.smoothing,
-            "k": self.k,
-            "discounts": self.discounts,
-            "vocab_size": len(self.vocab),
-            "vocab": "vocab.txt",
-            "training": self.meta,
+            "kind": KIND,
             "diaphane_version": __version__,
+            "hyperparameters": asdict(settings),
+            "vocab_size": len(self.vocab),
+            "vocab": VOCAB_FILE,
+            "training": self.meta,
         }
 
     def tensors(self) -> dict[str, np.ndarray]:
@@ -281,9 +310,10 @@ class NgramLM:
             out[f"alpha.{k}"] = self.alpha[k - 1]
         return {k: np.ascontiguousarray(v) for k, v in out.items()}
 
-    def save(self, folder: str | os.PathLike) -> Path:
+    def save(self, folder: str | os.PathLike, force: bool = False) -> Path:
         """Write the folder (``config.json``, ``model.safetensors``, ``vocab.txt``) whole:
-        beside its place, then renamed in, with the weights' sha256 in ``config.json``."""
+        beside its place, then swapped in, with the weights' sha256 in ``config.json``.
+        It replaces only an n-gram model folder, unless ``force``."""
         from diaphane.nn.checkpoint import save_checkpoint
 
         tree: dict = {}
@@ -291,7 +321,7 @@ class NgramLM:
             name, index = key.split(".")
             tree.setdefault(name, {})[index] = arr
         return save_checkpoint(folder, tree, None, {}, self.config(),
-                               {VOCAB_FILE: self.vocab.save})  # fmt: skip
+                               {VOCAB_FILE: self.vocab.save}, force=force)  # fmt: skip
 
     def to_arpa(self, path: str | os.PathLike) -> None:
         """Write the model in ARPA back-off format (log10), loadable by KenLM and SRILM."""
@@ -340,39 +370,85 @@ def load_ngram(folder: str | os.PathLike) -> NgramLM:
     Raises:
         ModelFileError: the folder is missing, damaged, or holds another kind of model.
     """
-    from diaphane.nn.checkpoint import load_checkpoint, read_config
+    from diaphane.models._folder import open_folder
 
     folder = Path(folder)
-    cfg = read_config(folder)
-    if cfg.get("kind") != "ngram":
-        raise ModelFileError(
-            f"{folder} holds a {cfg.get('kind')!r} model, not an n-gram model; use the "
-            "command for that kind of model"
-        )
-    t = load_checkpoint(folder).params
-    try:
-        lm = NgramLM(int(cfg["order"]), cfg["smoothing"], float(cfg["k"]))
-        lm.discounts, lm.meta = cfg["discounts"], cfg.get("training", {})
-        # The vocabulary is always the folder's own file, whatever config.json names.
-        lm.vocab = Vocabulary.load(folder / VOCAB_FILE)
-        pick = lambda name, ks: [np.asarray(t[name][str(k)]) for k in ks]
-        lm.contexts = pick("contexts", range(lm.order))
-        lm.gamma = pick("gamma", range(lm.order))
-        lm.keys = pick("ngrams", range(1, lm.order + 1))
-        lm.counts = pick("counts", range(1, lm.order + 1))
-        lm.alpha = pick("alpha", range(1, lm.order + 1))
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelFileError(
-            f"{folder} is not a complete n-gram model ({type(err).__name__}: {err}); "
-            "train it again with `diaphane train ngram`"
-        ) from err
-    if cfg.get("vocab_size") != len(lm.vocab):
-        raise ModelFileError(
-            f"{folder / VOCAB_FILE} holds {len(lm.vocab)} words but config.json says "
-            f"{cfg.get('vocab_size')}; the folder is damaged. Train the model again."
-        )
+    cfg, t, vocab = open_folder(folder, KIND, "an n-gram model", "diaphane train ngram")
+    config_path = folder / "config.json"
+    # Folders of format 1 kept the settings at the top level.
+    values = cfg.get("hyperparameters", cfg)
+    settings = settings_from(NgramSettings, values, config_path, "hyperparameters",
+                             ("order", "smoothing", "discounts"))  # fmt: skip
+    if cfg.get("vocab_size") != len(vocab):
+        raise damaged(folder / VOCAB_FILE, f"it holds {len(vocab)} words but config.json says "
+                                           f"{cfg.get('vocab_size')!r}")  # fmt: skip
+    check_tensors(folder / "model.safetensors", t, _expected_tensors(t, settings.order))
+    lm = NgramLM(settings.order, settings.smoothing, settings.k)
+    lm.discounts, lm.vocab = settings.discounts, vocab
+    meta = cfg.get("training", {})
+    lm.meta = meta if isinstance(meta, dict) else {}
+    pick = lambda name, ks: [t[name][str(k)] for k in ks]
+    lm.contexts, lm.gamma = pick("contexts", range(lm.order)), pick("gamma", range(lm.order))
+    lm.keys = pick("ngrams", range(1, lm.order + 1))
+    lm.counts = pick("counts", range(1, lm.order + 1))
+    lm.alpha = pick("alpha", range(1, lm.order + 1))
+    _check_tables(lm, folder / "model.safetensors")
     lm._index_tables()
     return lm
+
+
+def _check_tables(lm: NgramLM, path: Path) -> None:
+    """Refuse tables that right shapes alone do not make sound: keys out of order or range."""
+    V = len(lm.vocab)
+    levels = [("contexts", j, c) for j, c in enumerate(lm.contexts)]
+    levels += [("ngrams", k, g) for k, g in enumerate(lm.keys, start=1)]
+    for name, k, keys in levels:
+        if len(keys) and (keys[0] < 0 or keys[-1] >= float(V) ** k or np.any(np.diff(keys) <= 0)):
+            raise damaged(path, f"{name}.{k} is not a sorted list of word-id keys below {V}^{k}")
+    for name, arrays in (("counts", lm.counts), ("alpha", lm.alpha), ("gamma", lm.gamma)):
+        for k, arr in enumerate(arrays):
+            if len(arr) and (not np.all(np.isfinite(arr)) or np.any(arr < 0)):
+                raise damaged(path, f"{name}.{k} holds negative or non-finite values")
+
+
+def _expected_tensors(t: dict, order: int) -> dict:
+    """The tables of an order-``order`` model: each level's arrays of equal length."""
+
+    def size(name: str, key: int) -> int | None:
+        arr = t.get(name, {}).get(str(key)) if isinstance(t.get(name), dict) else None
+        return len(arr) if isinstance(arr, np.ndarray) and arr.ndim == 1 else None
+
+    expected: dict = {}
+    for j in range(order):
+        expected[f"contexts.{j}"] = ((None,), "i")
+        expected[f"gamma.{j}"] = ((size("contexts", j),), "f")
+    for k in range(1, order + 1):
+        expected[f"ngrams.{k}"] = ((None,), "i")
+        expected[f"counts.{k}"] = ((size("ngrams", k),), "i")
+        expected[f"alpha.{k}"] = ((size("ngrams", k),), "f")
+    return expected
+
+
+@dataclass
+class NgramSettings:
+    """An n-gram model's settings as ``config.json`` records them."""
+
+    order: int = 3
+    smoothing: str = "kn"
+    k: float = 1.0
+    discounts: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.order < 1 or self.smoothing not in SMOOTHINGS or not self.k > 0:
+            raise UsageError(f"order {self.order}, smoothing {self.smoothing!r} and k {self.k} "
+                             "are not an n-gram model's settings")  # fmt: skip
+        ok = len(self.discounts) == self.order and all(
+            isinstance(d, list) and len(d) == 3
+            and all(isinstance(x, int | float) and math.isfinite(x) for x in d)
+            for d in self.discounts
+        )  # fmt: skip
+        if not ok:
+            raise UsageError(f"discounts should be {self.order} triples of numbers")
 
 
 def kn_discounts(counts: np.ndarray) -> list[float]:

@@ -129,6 +129,7 @@ class NPLM(WordModel):
 
     kind = KIND
     config_type = NPLMConfig
+    required_settings = ("order", "dim", "hidden", "direct")
 
     def __init__(
         self,
@@ -148,6 +149,18 @@ class NPLM(WordModel):
     @property
     def order(self) -> int:
         return self.config.order
+
+    @classmethod
+    def tensor_shapes(cls, vocab_size: int, config: NPLMConfig) -> dict:
+        """``C``, the output bias ``b``, and ``H``, ``d``, ``U`` / ``W`` as configured."""
+        ctx = (config.order - 1) * config.dim
+        shapes = {"C": (vocab_size, config.dim), "b": (vocab_size,)}
+        if config.hidden:
+            shapes |= {"H": (ctx, config.hidden), "d": (config.hidden,),
+                       "U": (config.hidden, vocab_size)}  # fmt: skip
+        if config.direct:
+            shapes["W"] = (ctx, vocab_size)
+        return {name: (shape, "f") for name, shape in shapes.items()}
 
     # -- scoring
 

@@ -17,13 +17,17 @@ Entry points: :func:`ppmi_matrix`, :class:`PPMIConfig`, :func:`fit_ppmi`, :class
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 
 from diaphane.autodiff.core import DiaphaneError
+from diaphane.models._checks import damaged
 from diaphane.models._folder import WordModel
 from diaphane.text.vocab import Vocabulary
 
@@ -49,8 +53,11 @@ class PPMIConfig:
     eig: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.dim < 1 or self.shift <= 0 or self.cds <= 0:
-            raise DiaphaneError("PPMI needs dim >= 1, a positive shift and a positive cds.")
+        finite = all(map(math.isfinite, (self.shift, self.cds, self.eig)))
+        if self.dim < 1 or not finite or self.shift <= 0 or self.cds <= 0:
+            raise DiaphaneError(
+                "PPMI needs dim >= 1, a finite positive shift and cds, and a finite eig."
+            )
 
 
 def ppmi_matrix(X: sp.spmatrix, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
@@ -167,6 +174,26 @@ class PPMI(WordModel):
 
     def __repr__(self) -> str:
         return f"PPMI(|V|={len(self.vocab)}, dim={self.params['vectors'].shape[1]})"
+
+    @classmethod
+    def tensor_shapes(cls, vocab_size: int, config: PPMIConfig) -> dict:
+        """``vectors`` ``(|V|, k)`` and ``singular_values`` ``(k,)``, ``k <= dim`` (a small
+        vocabulary can hold fewer than ``dim`` singular values)."""
+        return {"vectors": ((vocab_size, None), "f"), "singular_values": ((None,), "f")}
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> PPMI:
+        """Read a folder written by :meth:`save`; see :meth:`WordModel.load`."""
+        model = super().load(folder)
+        k = model.params["singular_values"].shape[0]
+        if model.params["vectors"].shape[1] != k or k != min(model.config.dim, len(model.vocab)):
+            columns = model.params["vectors"].shape[1]
+            raise damaged(
+                Path(folder) / "model.safetensors",
+                f"its {columns} vector columns, {k} singular values and dim "
+                f"{model.config.dim} in config.json do not agree",
+            )
+        return model
 
     def vectors(self) -> tuple[list[str], np.ndarray]:
         """The words (``<unk>`` left out) and their float32 vectors ``U Σ^p``."""

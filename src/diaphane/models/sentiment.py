@@ -36,7 +36,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ import diaphane.numpy as dnp
 from diaphane.autodiff import value_and_grad
 from diaphane.autodiff.core import DiaphaneError
 from diaphane.nn import init
-from diaphane.nn.checkpoint import load_checkpoint, save_checkpoint
+from diaphane.nn.checkpoint import save_checkpoint
 from diaphane.nn.optim import SGD, Adam
 from diaphane.text.tokenize import Tokenizer
 from diaphane.text.vocab import UNK, Vocabulary
@@ -159,7 +159,8 @@ def build_vocabulary(
         keep = keep[: config.max_vocab]
     if not len(keep):
         raise DiaphaneError(
-            "No word survives min_count and polarity_cutoff; lower them or use more reviews."
+            "No word survives min_count, polarity_cutoff and max_vocab (--min-count, "
+            "--polarity-cutoff, --max-vocab); lower them or use more reviews."
         )
     kept = [words[i] for i in keep]
     vocab = Vocabulary([UNK, *kept], [0, *(p + n)[keep]])
@@ -171,7 +172,10 @@ def _check_labels(labels: Sequence[int], n: int) -> np.ndarray:
     if y.shape != (n,) or n == 0:
         raise DiaphaneError(f"Expected one label per review ({n} reviews), got shape {y.shape}.")
     if not np.isin(y, (0, 1)).all() or len(np.unique(y)) < 2:
-        raise DiaphaneError("Labels must be 0 (negative) and 1 (positive), both present.")
+        raise DiaphaneError(
+            "Labels must be 0 (negative) and 1 (positive), both present; give reviews of "
+            "both kinds (labelled 'pos' and 'neg')."
+        )
     return y.astype(np.int64)
 
 
@@ -374,40 +378,49 @@ class SentimentNetwork:
 
         return {
             "kind": KIND,
-            "config": asdict(self.config),
+            "diaphane_version": __version__,
+            "hyperparameters": asdict(self.config),
             "n_pos": self.n_pos,
             "n_neg": self.n_neg,
             "data": self.info,
-            "diaphane_version": __version__,
         }
 
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write ``config.json``, ``model.safetensors`` and ``vocab.txt``, atomically."""
+    def save(self, folder: str | os.PathLike, force: bool = False) -> Path:
+        """Write ``config.json``, ``model.safetensors`` and ``vocab.txt``, atomically; it
+        replaces only a sentiment model folder, unless ``force``."""
         tree = {**self.params, "counts": {"pos": self.pos, "neg": self.neg}}
         return save_checkpoint(folder, tree, None, {}, self.folder_config(),
-                               {VOCAB_FILE: self.vocab.save})  # fmt: skip
+                               {VOCAB_FILE: self.vocab.save}, force=force)  # fmt: skip
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> SentimentNetwork:
-        """Read a folder written by :meth:`save`."""
-        ckpt = load_checkpoint(folder)
-        if ckpt.config.get("kind") != KIND:
-            raise DiaphaneError(
-                f"{folder} holds a {ckpt.config.get('kind', 'unknown')!r} model, not a "
-                "sentiment network; train one with 'diaphane train sentiment'."
-            )
-        names = {f.name for f in fields(SentimentConfig)}
-        config = SentimentConfig(**{k: v for k, v in ckpt.config["config"].items() if k in names})
-        vocab = Vocabulary.load(Path(ckpt.path or folder) / VOCAB_FILE)
-        params = {k: ckpt.params[k] for k in ("W_in", "w_out", "b")}
-        if params["W_in"].shape != (len(vocab), config.hidden):
-            raise DiaphaneError(
-                f"{folder}: W_in is {params['W_in'].shape} but the vocabulary has {len(vocab)} "
-                f"words and hidden = {config.hidden}; the folder is damaged."
-            )
-        counts = ckpt.params["counts"]
-        return cls(vocab, config, params, counts["pos"], counts["neg"], ckpt.config["n_pos"],
-                   ckpt.config["n_neg"], ckpt.config.get("data"))  # fmt: skip
+        """Read a folder written by :meth:`save`, every file checked against the others.
+
+        Raises:
+            ModelFileError: the folder is missing or damaged, or holds another model.
+        """
+        from diaphane.models._checks import check_tensors, damaged, settings_from
+        from diaphane.models._folder import open_folder
+
+        folder = Path(folder)
+        cfg, params, vocab = open_folder(folder, KIND, "a sentiment network",
+                                         "diaphane train sentiment")  # fmt: skip
+        key = "hyperparameters" if "hyperparameters" in cfg else "config"  # format 1: "config"
+        config = settings_from(SentimentConfig, cfg.get(key), folder / "config.json", key,
+                               ("hidden",))  # fmt: skip
+        V, h = len(vocab), config.hidden
+        check_tensors(folder / "model.safetensors", params, {
+            "W_in": ((V, h), "f"), "w_out": ((h,), "f"), "b": ((1,), "f"),
+            "counts.pos": ((V,), "i"), "counts.neg": ((V,), "i"),
+        })  # fmt: skip
+        n_pos, n_neg = cfg.get("n_pos"), cfg.get("n_neg")
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                   for n in (n_pos, n_neg)):  # fmt: skip
+            raise damaged(folder / "config.json", "n_pos and n_neg should be review counts")
+        counts = params["counts"]
+        data = cfg.get("data") if isinstance(cfg.get("data"), dict) else {}
+        return cls(vocab, config, {k: params[k] for k in ("W_in", "w_out", "b")}, counts["pos"],
+                   counts["neg"], n_pos, n_neg, data)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- training
@@ -452,21 +465,40 @@ def train_sentiment(
                            info, seed)  # fmt: skip
     docs = [net.encode(r) for r in reviews]
     target = y.astype(config.dtype)
+    if batch_size < 1 or epochs < 1:
+        raise DiaphaneError(
+            f"epochs and batch_size must be at least 1, not {epochs}, {batch_size}."
+        )
     step = value_and_grad(sentiment_loss, sparse=True)
     opt = make_optimizer(optimizer, lr, weight_decay)
+    first, n_steps = None, 0
     for epoch in range(epochs):
         start, total = time.perf_counter(), 0.0
         order = np.random.default_rng((seed, epoch)).permutation(len(docs))
         for i in range(0, len(order), batch_size):
             rows = order[i : i + batch_size]
             loss, grads = step(net.params, Bags.pack([docs[j] for j in rows]), target[rows])
-            if not math.isfinite(float(loss)):
-                raise DiaphaneError(f"The loss became {loss} in epoch {epoch + 1}; lower lr.")
+            _check_loss(float(loss), first, n_steps + 1, epoch + 1)
+            first = float(loss) if first is None else first
             opt.step(net.params, grads)
+            n_steps += 1
             total += float(loss) * len(rows)
         log.info("epoch %d: loss %.4f (%.2fs)", epoch + 1, total / len(docs),
                  time.perf_counter() - start)  # fmt: skip
     return net
+
+
+def _check_loss(loss: float, first: float | None, step: int, epoch: int) -> None:
+    from diaphane.nn.train import TrainingDiverged, diverging
+
+    if diverging(loss, first):
+        what = (
+            f"became {loss}" if not math.isfinite(loss) else f"rose from {first:.4g} to {loss:.4g}"
+        )
+        raise TrainingDiverged(
+            f"The training loss {what} at step {step} (epoch {epoch}), so training diverged; "
+            "nothing was saved. Train again with a lower learning rate (--lr)."
+        )
 
 
 # ----------------------------------------------------------------------------- data

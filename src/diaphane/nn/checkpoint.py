@@ -6,10 +6,16 @@ state) and ``config.json`` (everything else: the caller's config, the training
 state, the optimiser state's structure and scalars, and the sha256 of each
 array file). No pickle anywhere.
 
+The folder's layout and rules (format version, kinds, member paths, what may be
+replaced) are :mod:`diaphane.nn.model_folder`'s; every model kind is written and
+read through :func:`save_checkpoint` and :func:`load_checkpoint`.
+
 Writes are atomic: the new folder is written in full beside the old one, then
-swapped in with two renames. A failure while writing leaves the previous
-checkpoint untouched; a crash between the two renames leaves it as
-``FOLDER.old``, which :func:`load_checkpoint` finds and uses.
+swapped in (:func:`diaphane.files.swap_in_folder`). A failure while writing
+leaves the previous checkpoint untouched, and so does a kill at any moment.
+Reads check every file against the sha256 ``config.json`` records, and the
+safetensors layout before a byte of it becomes an array
+(:mod:`diaphane.nn.tensorfile`); weights holding NaN or infinity are never written.
 
 Entry points: :func:`save_checkpoint`, :func:`load_checkpoint`, :class:`Checkpoint`,
 :func:`flatten_params`, :func:`unflatten_params`.
@@ -22,7 +28,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +35,19 @@ from typing import Any
 
 import numpy as np
 
-from diaphane.autodiff.core import DiaphaneError
+from diaphane.errors import ModelFileError
+from diaphane.files import recover_folder, remove_made, swap_in_folder, temp_folder
+from diaphane.nn.model_folder import (
+    CONFIG_FILE,
+    FORMAT,
+    CheckpointError,
+    check_format,
+    check_replaceable,
+    folder_kind,
+    member,
+    read_config,
+)
+from diaphane.nn.tensorfile import read_tensors, write_tensors
 
 __all__ = [
     "Checkpoint",
@@ -38,20 +55,20 @@ __all__ = [
     "flatten_params",
     "load_checkpoint",
     "read_config",
+    "recorded_sha256",
     "save_checkpoint",
     "unflatten_params",
+    "verify_files",
 ]
 
 log = logging.getLogger(__name__)
 
-FORMAT = "diaphane-checkpoint/1"
 MODEL_FILE = "model.safetensors"
 OPTIM_FILE = "optimizer.safetensors"
-CONFIG_FILE = "config.json"
-
-
-class CheckpointError(DiaphaneError):
-    """A checkpoint that is missing, incomplete or corrupt."""
+DAMAGED = (
+    "delete the folder and resume from another checkpoint, or start afresh (for a "
+    "model folder: restore it from a copy, or train the model again)"
+)
 
 
 @dataclass
@@ -89,13 +106,23 @@ def flatten_params(tree: dict, prefix: str = "") -> dict[str, np.ndarray]:
 
 
 def unflatten_params(flat: dict[str, np.ndarray]) -> dict:
-    """Undo :func:`flatten_params`."""
+    """Undo :func:`flatten_params`.
+
+    Raises:
+        CheckpointError: the names do not form a tree (``a`` and ``a.b`` both, or
+            an empty part), as no file :func:`save_checkpoint` wrote can hold.
+    """
     tree: dict = {}
     for name, value in flat.items():
         *parents, leaf = name.split(".")
         node = tree
         for p in parents:
             node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                break
+        if not isinstance(node, dict) or not all([*parents, leaf]) or leaf in node:
+            raise CheckpointError(f"The tensor names {name!r} and others clash; the file "
+                                  "is damaged.")  # fmt: skip
         node[leaf] = value
     return tree
 
@@ -157,24 +184,41 @@ def _fsync(path: Path) -> None:
 
 
 def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    from safetensors.numpy import save
-
-    # Bytes written by Python get the usual permissions (save_file's file is owner-only).
-    path.write_bytes(save({k: np.require(v, requirements="C") for k, v in arrays.items()}))
+    write_tensors(path, arrays)
 
 
-def _write_folder(folder: Path, params, opt_state, train_state, config) -> None:
-    _write_arrays(folder / MODEL_FILE, flatten_params(params))
+def _check_finite(flat: dict[str, np.ndarray], folder: Path) -> None:
+    for name, value in flat.items():
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise CheckpointError(
+                f"Not writing {folder}: parameter {name} holds NaN or infinity, so training "
+                "diverged; lower the learning rate and train again."
+            )
+
+
+def _write_folder(folder: Path, final: Path, params, opt_state, train_state, config,
+                  extra_files: dict) -> None:  # fmt: skip
+    flat = flatten_params(params)
+    _check_finite(flat, final)
+    _write_arrays(folder / MODEL_FILE, flat)
     opt_arrays: dict[str, np.ndarray] = {}
     files = [MODEL_FILE]
-    meta: dict[str, Any] = {"format": FORMAT, "train_state": train_state}
+    meta: dict[str, Any] = {"train_state": train_state}
     if opt_state is not None:
         meta["optimizer_state"] = _encode_state(opt_state, opt_arrays)
     if opt_arrays:
         _write_arrays(folder / OPTIM_FILE, opt_arrays)
         files.append(OPTIM_FILE)
+    for name, content in extra_files.items():
+        target = member(folder, name)
+        if callable(content):
+            content(target)
+        else:
+            target.write_text(content, encoding="utf-8")
+        files.append(name)
+    # Every file's sha256, so a load checks the files against each other.
     meta["sha256"] = {name: _sha256(folder / name) for name in files}
-    text = json.dumps({**config, "checkpoint": meta}, indent=2)
+    text = json.dumps({**config, "format": FORMAT, "checkpoint": meta}, indent=2)
     (folder / CONFIG_FILE).write_text(text + "\n", encoding="utf-8")
     for name in [*files, CONFIG_FILE]:
         _fsync(folder / name)
@@ -187,56 +231,48 @@ def save_checkpoint(
     train_state: dict | None = None,
     config: dict | None = None,
     extra_files: dict[str, str | Callable[[Path], Any]] | None = None,
+    force: bool = False,
 ) -> Path:
-    """Write a checkpoint folder atomically, replacing any checkpoint already there.
+    """Write a checkpoint or model folder atomically, replacing one of the same kind.
 
     Args:
-        folder: the checkpoint folder to (re)write.
+        folder: the folder to (re)write.
         params: nested dict of arrays.
         opt_state: the optimiser state, any tree of arrays and scalars.
         train_state: JSON-serialisable training progress (step, epoch, ...).
         config: JSON-serialisable description (model kind, hyperparameters, ...),
-            written at the top level of ``config.json``.
+            written at the top level of ``config.json`` with the folder ``format``.
         extra_files: more files for the folder: ``{name: text}``, or ``{name: write}``
             where ``write(path)`` writes the file (``{"vocab.txt": vocab.save}``).
+        force: replace ``folder`` whatever it holds (see
+            :func:`~diaphane.nn.model_folder.check_replaceable`).
 
     Returns:
         The folder's path.
+
+    Raises:
+        UsageError: ``folder`` holds something other than a diaphane folder of this kind.
+        CheckpointError: a parameter holds NaN or infinity; nothing is written.
     """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    config = dict(config or {})
+    check_replaceable(folder, folder_kind(config), force)
+    tmp, made = temp_folder(folder)
     try:
-        os.chmod(tmp, 0o755)  # mkdtemp's 0700 would make the saved model private
-        _write_folder(tmp, params, opt_state, dict(train_state or {}), dict(config or {}))
-        for name, content in (extra_files or {}).items():
-            if callable(content):
-                content(tmp / name)
-            else:
-                (tmp / name).write_text(content, encoding="utf-8")
-        _swap_in(tmp, folder)
+        _write_folder(tmp, folder, params, opt_state, dict(train_state or {}), config,
+                      dict(extra_files or {}))  # fmt: skip
+        swap_in_folder(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_made(made)  # the folders this write created, when they are empty again
         raise
     return folder
-
-
-def _swap_in(new: Path, folder: Path) -> None:
-    old = folder.with_name(folder.name + ".old")
-    if old.exists() and folder.exists():
-        shutil.rmtree(old)  # a leftover from an earlier crash; `folder` is complete
-    if folder.exists():
-        os.rename(folder, old)
-    os.rename(new, folder)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- loading
 
 
 def _read_arrays(path: Path, expected_sha: str | None) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load_file
-
     if not path.is_file():
         raise CheckpointError(
             f"Checkpoint file {path} is missing; the checkpoint is incomplete. "
@@ -245,45 +281,30 @@ def _read_arrays(path: Path, expected_sha: str | None) -> dict[str, np.ndarray]:
     if expected_sha is not None and _sha256(path) != expected_sha:
         raise CheckpointError(
             f"Checkpoint file {path} is corrupt (its sha256 does not match config.json). "
-            "Delete the folder and resume from another checkpoint, or start afresh."
+            f"{DAMAGED[0].upper()}{DAMAGED[1:]}."
         )
     try:
-        return load_file(str(path))
-    except Exception as err:
-        raise CheckpointError(
-            f"Cannot read {path}: {err}. The file is damaged; delete the folder and "
-            "resume from another checkpoint, or start afresh."
-        ) from err
-
-
-def read_config(folder: str | os.PathLike) -> dict:
-    """The parsed ``config.json`` of a model or checkpoint folder, with clear errors."""
-    path = Path(folder) / CONFIG_FILE
-    if not Path(folder).is_dir():
-        raise CheckpointError(f"No model or checkpoint folder at {folder}; check the path.")
-    if not path.is_file():
-        raise CheckpointError(
-            f"{path} is missing, so {folder} is not a complete model or checkpoint folder. "
-            "Point at a folder written by diaphane (it holds config.json and model.safetensors)."
-        )
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise CheckpointError(
-            f"{path} is not valid JSON ({err}); the folder is damaged. "
-            "Delete it and use another checkpoint, or train afresh."
-        ) from err
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{path} should hold a JSON object; the folder is damaged.")
-    return config
+        return read_tensors(path, DAMAGED)
+    except ModelFileError as err:
+        raise CheckpointError(f"Cannot read {path}: {err}") from None
 
 
 def _resolve(folder: Path) -> Path:
-    old = folder.with_name(folder.name + ".old")
-    if not folder.exists() and old.is_dir():
-        log.warning("Using %s: a checkpoint write was interrupted before it completed.", old)
-        return old
+    if recover_folder(folder) is not None:
+        log.warning("Restored %s: a write was interrupted before it completed.", folder)
     return folder
+
+
+def _block(config: dict, folder: Path) -> dict:
+    meta = config.pop("checkpoint", {})
+    sha = meta.get("sha256", {}) if isinstance(meta, dict) else None
+    ok = isinstance(sha, dict) and all(isinstance(v, str) for v in sha.values())
+    if not ok or not isinstance(meta.get("train_state", {}), dict):
+        raise CheckpointError(
+            f'The "checkpoint" entry of {folder / CONFIG_FILE} is damaged (it should hold '
+            f"sha256 strings and a training state); {DAMAGED}."
+        )
+    return meta
 
 
 def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
@@ -292,20 +313,48 @@ def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
     Raises:
         CheckpointError: the folder or one of its files is missing or corrupt; the
             message names the file and what to do.
+        ModelFileError: the folder comes from a newer diaphane.
     """
     folder = _resolve(Path(folder))
     config = read_config(folder)
-    meta = config.pop("checkpoint", {})
+    check_format(config, folder)
+    config.pop("format", None)
+    meta = _block(config, folder)
     sha = meta.get("sha256", {})
+    verify_files(folder, {k: v for k, v in sha.items() if k not in (MODEL_FILE, OPTIM_FILE)})
     params = unflatten_params(_read_arrays(folder / MODEL_FILE, sha.get(MODEL_FILE)))
     opt_state = None
     if "optimizer_state" in meta:
         arrays = _read_arrays(folder / OPTIM_FILE, sha[OPTIM_FILE]) if OPTIM_FILE in sha else {}
         try:
             opt_state = _decode_state(meta["optimizer_state"], arrays)
-        except (KeyError, AttributeError, ValueError, TypeError) as err:
+        except (KeyError, AttributeError, ValueError, TypeError, IndexError, RecursionError) as err:
             raise CheckpointError(
                 f"The optimiser state in {folder / CONFIG_FILE} does not match "
                 f"{folder / OPTIM_FILE}; the checkpoint is damaged. Start afresh."
             ) from err
     return Checkpoint(params, opt_state, meta.get("train_state", {}), config, folder)
+
+
+def recorded_sha256(config: dict, folder: str | os.PathLike) -> dict[str, str]:
+    """The sha256 of each file that a ``config.json`` records (none for other folders)."""
+    if "checkpoint" not in config:
+        return {}
+    return dict(_block(dict(config), Path(folder)).get("sha256", {}))
+
+
+def verify_files(folder: str | os.PathLike, sha: dict[str, str]) -> None:
+    """Check files of a folder against the sha256 its ``config.json`` records.
+
+    Raises:
+        CheckpointError: a file is missing or its bytes are not the ones recorded.
+    """
+    folder = Path(folder)
+    for name, expected in sha.items():
+        path = member(folder, name)
+        if not path.is_file():
+            raise CheckpointError(f"{path} is missing, though {folder / CONFIG_FILE} lists it; "
+                                  f"the folder is incomplete: {DAMAGED}.")  # fmt: skip
+        if _sha256(path) != expected:
+            raise CheckpointError(f"{path} is corrupt (its sha256 does not match "
+                                  f"{CONFIG_FILE}); {DAMAGED}.")  # fmt: skip

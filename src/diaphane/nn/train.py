@@ -8,15 +8,21 @@ parameters. It is built to be stopped and resumed:
   resumed at step k sees exactly the batches an uninterrupted run would;
 - a checkpoint (parameters, optimiser state, training state) is written every
   ``checkpoint_every`` steps, at the end of each epoch and on Ctrl-C;
-- a NaN or infinite loss stops training with a clear error before the
-  parameters are touched, leaving the last good checkpoint as it was.
+- a NaN or infinite loss, or one that rises a thousandfold above the first
+  step's, stops training with a clear error (the step, and a lower learning rate
+  as the fix) before the parameters are touched, leaving the last good checkpoint
+  as it was; no parameters holding NaN are ever written;
+- ``resume=True`` refuses a checkpoint written with other settings or data (its
+  ``config.json`` differs from ``model_config``), naming what differs.
 
 Entry points: :func:`train`, :class:`TrainConfig`, :class:`TrainState`,
-:class:`TrainResult`, :class:`ArrayBatches`, :class:`TrainingDiverged`.
+:class:`TrainResult`, :class:`ArrayBatches`, :class:`TrainingDiverged`,
+:class:`ResumeMismatch`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import signal
@@ -31,6 +37,7 @@ import numpy as np
 
 from diaphane.autodiff import value_and_grad
 from diaphane.autodiff.core import DiaphaneError
+from diaphane.errors import UsageError
 from diaphane.nn._batches import ArrayBatches, Batches
 from diaphane.nn._progress import Progress as _Progress
 from diaphane.nn._progress import perplexity as _ppl
@@ -39,6 +46,7 @@ from diaphane.nn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 __all__ = [
     "ArrayBatches",
     "Batches",
+    "ResumeMismatch",
     "TrainConfig",
     "TrainResult",
     "TrainState",
@@ -52,8 +60,29 @@ LAST, BEST = "last", "best"
 DONE = ("early stopping",)  # a run that stopped for this is not resumed
 
 
+# A loss this many times the first step's (and above 1) is a run that diverged.
+DIVERGED_RATIO = 1000.0
+# Settings a resumed run may change: how long it runs and how often it saves.
+RESUMABLE = frozenset({
+    "diaphane_version", "version", "command", "epochs", "steps", "max_steps",
+    "checkpoint_every", "patience", "history", "stopped",
+})  # fmt: skip
+
+
 class TrainingDiverged(DiaphaneError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or rose far above where it started."""
+
+
+class ResumeMismatch(UsageError):
+    """``resume=True`` with settings or data other than the checkpoint's.
+
+    Attributes:
+        differences: ``(dotted key, in the checkpoint, now)`` for each difference.
+    """
+
+    def __init__(self, message: str, differences: list[tuple[str, Any, Any]]) -> None:
+        super().__init__(message)
+        self.differences = differences
 
 
 # ----------------------------------------------------------------------------- config and state
@@ -103,6 +132,7 @@ class TrainState:
     bad_epochs: int = 0
     stopped: str = ""  # "", "finished", "early stopping", "max steps", "interrupted"
     history: list[dict] = field(default_factory=list)
+    first_loss: float | None = None  # the loss of step 1, what divergence is measured from
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainState:
@@ -233,17 +263,29 @@ def _diverged(run: _Run, value: float) -> TrainingDiverged:
         if last is not None and last.exists()
         else "no checkpoint was written; start again"
     )
+    what = f"became {value}" if not math.isfinite(value) else (
+        f"rose from {s.first_loss:.4g} to {value:.4g}, so training diverged,")  # fmt: skip
     return TrainingDiverged(
-        f"The training loss became {value} at step {s.step + 1} (epoch {s.epoch + 1}, "
-        f"batch {s.batch + 1}); {where} with a lower learning rate."
+        f"The training loss {what} at step {s.step + 1} (epoch {s.epoch + 1}, "
+        f"batch {s.batch + 1}); {where} with a lower learning rate (--lr)."
     )
+
+
+def diverging(loss: float, first: float | None) -> bool:
+    """Whether a loss says training diverged: NaN or infinite, or more than
+    :data:`DIVERGED_RATIO` times the first step's loss (and above 1)."""
+    if not math.isfinite(loss):
+        return True
+    return first is not None and first > 0 and loss > max(DIVERGED_RATIO * first, 1.0)
 
 
 def _one_step(run: _Run, batch: tuple, interrupts: _Interrupts) -> None:
     loss, grads = run.loss_and_grad(run.params, *batch)
     loss = float(loss)
-    if not math.isfinite(loss):
+    if diverging(loss, run.state.first_loss):
         raise _diverged(run, loss)
+    if run.state.first_loss is None:
+        run.state.first_loss = loss
     # The optimiser updates in place; Ctrl-C is deferred (see _Interrupts) so it never
     # lands half-way through.
     run.updating = True
@@ -385,6 +427,7 @@ def _start(run: _Run, resume: bool) -> None:
     last = run.folder(LAST)
     if resume and last is not None and (last.exists() or last.with_name("last.old").exists()):
         ckpt: Checkpoint = load_checkpoint(last)
+        _check_same_run(ckpt.config, run.model_config, last)
         run.params = _like(ckpt.params, run.params)
         _opt_restore(run.optimizer, ckpt.opt_state)
         run.state = TrainState.from_dict(ckpt.train_state)
@@ -396,18 +439,58 @@ def _start(run: _Run, resume: bool) -> None:
         log.info("Resuming from %s at step %d.", last, run.state.step)
 
 
+def _check_same_run(saved: dict, now: dict, folder: Path) -> None:
+    """Refuse to resume a checkpoint written with other settings or data."""
+    differences = _differences(saved, json.loads(json.dumps(now, default=str)))
+    if not differences:
+        return
+    shown = "; ".join(f"{key}: {_short(a)} there, {_short(b)} now" for key, a, b in differences)
+    raise ResumeMismatch(
+        f"{folder} was written with other settings or data ({shown}); resume it with the "
+        f"settings it was written with, or start afresh without --resume (remove "
+        f"{folder.parent} first).",
+        differences,
+    )
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """``(dotted key, old, new)`` for every setting both dicts hold and that differs."""
+    out: list[tuple[str, Any, Any]] = []
+    for key in sorted(set(old) & set(new) - RESUMABLE):
+        a, b = old[key], new[key]
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append((f"{prefix}{key}", a, b))
+    return out
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 24 else text[:12] + "..."
+
+
 def _like(loaded: dict, params: dict) -> dict:
     """Loaded arrays in the structure of ``params``: checkpoints store plain nested dicts."""
     from diaphane.autodiff.tree import flatten, unflatten
     from diaphane.nn.checkpoint import flatten_params
 
-    names = list(flatten_params(params))
+    ours = flatten_params(params)
+    names = list(ours)
     flat = flatten_params(loaded)
     missing = sorted(set(names) - set(flat))
     if missing:
         raise DiaphaneError(
             f"The checkpoint lacks parameters {missing[:5]}; it was written for another "
             "model. Use a fresh checkpoint folder or the matching model settings."
+        )
+    reshaped = [n for n in names if np.shape(flat[n]) != np.shape(ours[n])]
+    if reshaped:
+        n = reshaped[0]
+        raise DiaphaneError(
+            f"The checkpoint's {n} is shaped {np.shape(flat[n])}, not {np.shape(ours[n])}; it "
+            "was written for another model. Use a fresh checkpoint folder or the matching "
+            "model settings."
         )
     leaves = [np.array(flat[n]) for n in names]  # writable copies
     return unflatten(flatten(params)[1], leaves)

@@ -7,9 +7,15 @@ come, so memory is bounded by the chunk and the number of distinct pairs, never 
 ``|V|²`` or by the corpus length. The vectorised NumPy counter it replaced
 (:func:`diaphane.text._cooccur_numpy.cooccurrence_numpy`) stays as the tests' reference.
 
+Weights are summed as whole numbers and divided once at the end, so the matrix has the
+same bits however the tokens were chunked: streamed through disk in bounded memory
+(:mod:`diaphane.text.cooccur_stream`) or counted in partitions on a Dask cluster
+(:mod:`diaphane.text.dask_count`).
+
 Entry points: :func:`cooccurrence_matrix` (with ``1/d``, flat or linear distance
 weights), :func:`subsample` (word2vec's dropping of frequent words),
-:func:`encode_sequences`, :func:`corpus_sequences`.
+:func:`encode_sequences`, :func:`corpus_sequences`; for other counting paths,
+:func:`counting_weights`, :func:`count_chunk` and :func:`scale_counts`.
 """
 
 from __future__ import annotations
@@ -126,16 +132,60 @@ def cooccurrence_matrix(
            [0., 1., 2.],
            [0., 2., 0.]])
     """
+    weights, scale = counting_weights(distance_weighting, window)
+    merger = _Merger(_add_csr, lambda X: X.nnz)
+    for raw, lengths in _chunks(sequences, chunk_tokens):
+        merger.add(count_chunk(raw, lengths, vocab_size, weights, symmetric, skip_id))
+    X = merger.result() if merger.runs else sp.csr_matrix((vocab_size, vocab_size))
+    return scale_counts(X, scale)
+
+
+def counting_weights(distance_weighting: bool | str, window: int) -> tuple[np.ndarray, float]:
+    """What a pair ``d`` apart adds (``weights[d - 1]``) and the divisor of the sums.
+
+    The weights are whole numbers where they can be (``1/d`` scaled by
+    ``lcm(1..window)`` up to window 40), so that float64 sums of them are exact in
+    any order: chunks, shards and cluster partitions then add up to the same bits,
+    and dividing once at the end (:func:`scale_counts`) rounds correctly.
+    """
     if window < 1:
         raise ValueError(f"window must be at least 1, not {window}")
     weighting = _weighting_name(distance_weighting)
-    merger = _Merger(_add_csr, lambda X: X.nnz)
-    for raw, lengths in _chunks(sequences, chunk_tokens):
-        flat = _layout(raw, lengths, skip_id, vocab_size)
-        weights, scale = _kernel_weights(weighting, window, flat.size)
-        parts = _kernel.count_rows(flat, vocab_size, weights, scale, symmetric)
-        merger.add(_csr(parts, vocab_size))
-    return merger.result() if merger.runs else sp.csr_matrix((vocab_size, vocab_size))
+    whole = _whole_weights(weighting, window)
+    return (_distance_weights(weighting, window), 1.0) if whole is None else whole
+
+
+def count_chunk(
+    raw: np.ndarray,
+    lengths: np.ndarray,
+    vocab_size: int,
+    weights: np.ndarray,
+    symmetric: bool,
+    skip_id: int | None = 0,
+) -> sp.csr_matrix:
+    """The weight sums of one chunk (sequences concatenated in ``raw``, their
+    ``lengths``), not yet divided: a CSR matrix with sorted indices."""
+    flat = _layout(raw, lengths, skip_id, vocab_size)
+    return _csr(_kernel.count_rows(flat, vocab_size, weights, 1.0, symmetric), vocab_size)
+
+
+def scale_counts(X: sp.csr_matrix, scale: float) -> sp.csr_matrix:
+    """``X / scale``, in place: summed weights to counts."""
+    if X.nnz:
+        check_exact(float(X.data.max()), scale)
+    if scale != 1.0:
+        X.data /= scale
+    return X
+
+
+def check_exact(largest_sum: float, scale: float) -> None:
+    """Warn when whole-number sums reached 2**53, past which float64 rounds them."""
+    if scale != 1.0 and largest_sum >= 2**53:
+        log.warning(
+            "co-occurrence sums passed 2**53 (the whole-number weights of a wide window on"
+            " a big corpus): they are rounded, and may differ in the last bit between ways"
+            " of counting"
+        )
 
 
 def subsample(
@@ -231,20 +281,10 @@ def _whole_weights(weighting: str, window: int) -> tuple[np.ndarray, int] | None
         return np.arange(window, 0, -1, dtype=np.float64), window
     if weighting == "none":
         return np.ones(window), 1
-    if window > 40:  # lcm(1..41) is past 2**53
+    if window > 40:  # lcm(1..41) is past 2**53: not every weight is a float64 integer
         return None
     den = math.lcm(*range(1, window + 1))
     return np.array([den // d for d in range(1, window + 1)], np.float64), den
-
-
-def _kernel_weights(weighting: str, window: int, n_tokens: int) -> tuple[np.ndarray, float]:
-    """The kernel's weights and divisor: whole numbers while every sum stays below 2**53,
-    so that float64 adds them exactly, else the fractions themselves."""
-    whole = _whole_weights(weighting, window)
-    # A chunk's weights add up to at most n_tokens * 2 * sum(numerators).
-    if whole is not None and (n_tokens + 1) * 2 * whole[0].sum() < 2**53:
-        return whole[0], float(whole[1])
-    return _distance_weights(weighting, window), 1.0
 
 
 # ----------------------------------------------------------------------------- chunks

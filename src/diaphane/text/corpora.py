@@ -1,15 +1,19 @@
 """Named corpora and user files as documents → sentences → tokens.
 
 Entry point: :func:`load_corpus` (a name from :data:`CORPORA`, or a path to a
-text file, a folder of text files, or a JSON-lines file with a ``"text"`` field).
+text file, a folder of text files, or a JSON-lines file with a ``"text"`` field;
+any of these files may be compressed: ``.gz``, ``.bz2``, ``.xz``).
 Each :class:`Corpus` streams its documents and has a :attr:`~Corpus.fingerprint`,
 the sha256 of its source bytes.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import json
+import lzma
 import os
 import re
 import zipfile
@@ -17,12 +21,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import IO
 
 from diaphane.errors import CorpusError
 from diaphane.text.fetch import find_archive, sha256_file
 from diaphane.text.tokenize import Tokenizer
 
 GENSIM_WIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+COMPRESSED: dict[str, Callable[..., IO]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+# What a damaged or mislabelled compressed file raises while it is read.
+DECODE_ERRORS = (EOFError, OSError, lzma.LZMAError)
 
 
 @dataclass(frozen=True)
@@ -91,30 +100,70 @@ def load_corpus(name_or_path: str | os.PathLike, tokenizer: Tokenizer | None = N
     key = str(name_or_path)
     if key in CORPORA:
         return CORPORA[key](tokenizer)
+    path, files = user_files(name_or_path)
+    corpus = _user_corpus(path, files, tokenizer or Tokenizer())
+    if next(corpus.words(), None) is None:
+        raise CorpusError(f"corpus {path} is empty: it holds no tokens; give it some text")
+    return corpus
+
+
+def user_files(name_or_path: str | os.PathLike) -> tuple[Path, list[Path]]:
+    """A user's corpus path and the files it holds (itself, or a folder's files in order).
+
+    Raises:
+        CorpusError: the path does not exist (or names no known corpus), or is an empty folder.
+    """
+    key = str(name_or_path)
     path = Path(name_or_path).expanduser()
     if not path.exists():
         if os.sep not in key and "." not in key:
             raise CorpusError(
-                f"unknown corpus {key!r}; known corpora: {', '.join(CORPORA)}, or a path"
+                f"unknown corpus {key!r}; known corpora: {', '.join(CORPORA)}, or a path: "
+                "use one of them or name a text file or folder"
             )
-        raise CorpusError(f"no such corpus file or folder: {path}")
-    corpus = _user_corpus(path, tokenizer or Tokenizer())
-    if next(corpus.words(), None) is None:
-        raise CorpusError(f"corpus {path} is empty: it holds no tokens")
-    return corpus
+        raise CorpusError(f"no such corpus file or folder: {path}; check the path")
+    if not path.is_dir():
+        return path, [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise CorpusError(f"folder {path} holds no files; put text files in it")
+    return path, files
 
 
-def _user_corpus(path: Path, tok: Tokenizer) -> Corpus:
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        if not files:
-            raise CorpusError(f"folder {path} holds no files")
-    else:
-        files = [path]
+def open_text(path: Path) -> IO[str]:
+    """``path`` opened as UTF-8 text, decompressed when it ends in .gz, .bz2 or .xz."""
+    opener = COMPRESSED.get(path.suffix.lower())
+    if opener is None:
+        return path.open(encoding="utf-8")
+    return opener(path, "rt", encoding="utf-8")
 
+
+def is_jsonl(path: Path) -> bool:
+    """Whether ``path`` is a JSON-lines file (``.jsonl``/``.ndjson``, maybe compressed)."""
+    name = path.name.lower()
+    if path.suffix.lower() in COMPRESSED:
+        name = name[: -len(path.suffix)]
+    return name.endswith(JSONL_SUFFIXES)
+
+
+def decode_error(path: Path, err: Exception) -> CorpusError:
+    """The one-line error for a file that is not UTF-8, or not the compressed file it says."""
+    if isinstance(err, UnicodeDecodeError):
+        return CorpusError(
+            f"{path} is not UTF-8 text ({err.reason}); convert it to UTF-8 "
+            "(e.g. iconv -f LATIN1 -t UTF-8)"
+        )
+    if path.suffix.lower() in COMPRESSED:
+        return CorpusError(
+            f"{path} is not a readable {path.suffix} file ({err}); check or rename the file"
+        )
+    return CorpusError(f"cannot read {path} ({err}); check the file")
+
+
+def _user_corpus(path: Path, files: list[Path], tok: Tokenizer) -> Corpus:
     def read() -> Iterator[Document]:
         for f in files:
-            if f.suffix in (".jsonl", ".ndjson"):
+            if is_jsonl(f):
                 yield from _jsonl_docs(f, tok)
             else:
                 yield Document(
@@ -127,27 +176,37 @@ def _user_corpus(path: Path, tok: Tokenizer) -> Corpus:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise CorpusError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})") from err
+        with open_text(path) as f:
+            return f.read()
+    except (UnicodeDecodeError, *DECODE_ERRORS) as err:
+        raise decode_error(path, err) from err
 
 
 def _jsonl_docs(path: Path, tok: Tokenizer) -> Iterator[Document]:
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                text = record["text"]
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise CorpusError(
-                    f"{path}:{n}: expected a JSON object with a 'text' field"
-                ) from err
-            label = record.get("label")
-            yield Document(
-                str(record.get("id", n)), tok.sentences(text), None if label is None else str(label)
-            )
+    try:
+        with open_text(path) as f:
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    yield jsonl_document(line, tok, f"{path}:{n}", n)
+    except (UnicodeDecodeError, *DECODE_ERRORS) as err:
+        raise decode_error(path, err) from err
+
+
+def jsonl_document(line: str, tok: Tokenizer, where: str, n: int) -> Document:
+    """The document of one JSON-lines record (``where`` names it in errors)."""
+    try:
+        record = json.loads(line)
+        text = record["text"]
+        if not isinstance(text, str):
+            raise TypeError("the text is not a string")
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise CorpusError(
+            f"{where}: expected a JSON object with a 'text' field holding a string; fix that line"
+        ) from err
+    label = record.get("label")
+    return Document(
+        str(record.get("id", n)), tok.sentences(text), None if label is None else str(label)
+    )
 
 
 # --- NLTK archives -------------------------------------------------------------------

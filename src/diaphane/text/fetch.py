@@ -9,16 +9,19 @@ atomically. ``DIAPHANE_OFFLINE=1`` forbids the download.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import sys
 import urllib.request
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from diaphane.errors import ChecksumError, DataNotFoundError
+from diaphane.errors import ChecksumError, CorpusError, DataNotFoundError
 from diaphane.files import atomic_open
 
 log = logging.getLogger(__name__)
@@ -51,9 +54,12 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def find_archive(name: str) -> Path:
-    """Path of the NLTK-format archive ``<name>.zip``, downloading it if allowed."""
+    """Path of the NLTK-format archive ``<name>.zip``, downloading it if allowed.
+
+    An archive already on disk is checked first (see :func:`check_archive`).
+    """
     if (found := archive_on_disk(name)) is not None:
-        return found
+        return check_archive(found, name)
     cached = cache_dir() / "nltk" / f"{name}.zip"
     if offline():
         raise DataNotFoundError(
@@ -67,6 +73,37 @@ def find_archive(name: str) -> Path:
             f"{_not_here(name)}, and downloading it failed ({reason}); {_how_to_get(name)}"
         ) from err
     return cached
+
+
+def check_archive(path: Path, name: str) -> Path:
+    """``path`` if it is the published archive, or an intact zip of its own (a newer
+    release); a truncated or damaged one is refused, saying how to get a good copy.
+
+    Raises:
+        CorpusError: the file is not a readable zip archive, or a member of it is damaged.
+    """
+    stat = path.stat()
+    return _checked(path, name, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.cache
+def _checked(path: Path, name: str, size: int, mtime: int) -> Path:
+    if sha256_file(path) == KNOWN_SHA256.get(name):
+        return path
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as err:
+        bad = f"{err}"
+    else:
+        bad = f"the member {bad} is damaged" if bad else None
+    if bad:
+        raise CorpusError(
+            f"The {name} corpus archive {path} is damaged ({bad}); delete it and run "
+            f"`diaphane data fetch {name}` where there is a network, or put an intact "
+            f"{name}.zip in DIAPHANE_DATA/nltk."
+        )
+    return path
 
 
 def offline() -> bool:

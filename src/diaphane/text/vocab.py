@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -56,14 +56,30 @@ class Vocabulary:
         counter: Counter[str] = Counter()
         for sent in sentences:
             counter.update(sent)
+        return cls.from_counts(counter, min_count, max_size, specials)
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts: Mapping[str, int],
+        min_count: int = 1,
+        max_size: int | None = None,
+        specials: Sequence[str] = (UNK, BOS, EOS),
+    ) -> Vocabulary:
+        """The vocabulary :meth:`build` makes from sentences whose tokens have ``counts``,
+        so that counts summed over chunks or machines give the same vocabulary.
+
+        >>> Vocabulary.from_counts({"a": 3, "b": 1}, min_count=2).words
+        ['<unk>', '<s>', '</s>', 'a']
+        """
         kept = sorted(
-            ((w, c) for w, c in counter.items() if c >= min_count and w not in specials),
+            ((w, c) for w, c in counts.items() if c >= min_count and w not in specials),
             key=lambda wc: (-wc[1], wc[0]),
         )
         if max_size is not None:
             kept = kept[: max(0, max_size - len(specials))]
-        unk_count = sum(counter.values()) - sum(c for _, c in kept)
-        spec_counts = [unk_count if s == UNK else counter.get(s, 0) for s in specials]
+        unk_count = sum(counts.values()) - sum(c for _, c in kept)
+        spec_counts = [unk_count if s == UNK else counts.get(s, 0) for s in specials]
         return cls([*specials, *(w for w, _ in kept)], [*spec_counts, *(c for _, c in kept)])
 
     def __len__(self) -> int:

@@ -68,8 +68,10 @@ def load_vectors(path: str | os.PathLike, drop_specials: bool = True) -> WordVec
 
 def _load_folder(folder: Path) -> WordVectors:
     from diaphane.nn.checkpoint import read_config
+    from diaphane.nn.model_folder import check_format
 
     config = read_config(folder)
+    check_format(config, folder)
     known = MODEL_CLASSES.get(config.get("kind", ""))
     if known and "vectors" not in config:
         model_class = getattr(importlib.import_module(known[0]), known[1])
@@ -79,23 +81,28 @@ def _load_folder(folder: Path) -> WordVectors:
 
 def _load_tables(folder: Path, config: dict) -> WordVectors:
     """A folder of another kind: the tables named in config.json, or the one 2-D table."""
-    from safetensors.numpy import load_file
+    from diaphane.models._folder import read_vocab
+    from diaphane.nn.checkpoint import load_checkpoint, recorded_sha256, verify_files
+    from diaphane.nn.model_folder import member
+    from diaphane.nn.tensorfile import read_tensors
 
-    from diaphane.text.vocab import Vocabulary
-
-    vocab_name = _vocab_file(config)
-    if not (folder / vocab_name).is_file() or not (folder / "model.safetensors").is_file():
+    vocab_path = member(folder, _vocab_file(config), "its vocabulary")
+    if not vocab_path.is_file() or not (folder / "model.safetensors").is_file():
         raise DiaphaneError(
-            f"{folder} lacks {vocab_name} or model.safetensors, so it holds no word vectors; "
-            "point at a folder written by 'diaphane train glove|ppmi|sentiment|nplm'."
+            f"{folder} lacks {vocab_path.name} or model.safetensors, so it holds no word "
+            "vectors; point at a folder written by 'diaphane train glove|ppmi|sentiment|nplm'."
         )
-    vocab = Vocabulary.load(folder / vocab_name)
-    tensors = load_file(str(folder / "model.safetensors"))
+    if "checkpoint" in config:  # diaphane wrote it: every file checked against the others
+        tensors = _flat(load_checkpoint(folder).params)
+    else:
+        verify_files(folder, recorded_sha256(config, folder))
+        tensors = read_tensors(folder / "model.safetensors")
+    vocab = read_vocab(vocab_path)
     names = config.get("vectors") or None
     matrix = _table(tensors, names, len(vocab), folder, config.get("kind"))
     scores = None
     if config.get("scores"):
-        scores = tensors.get(config["scores"])
+        scores = tensors.get(config["scores"]) if isinstance(config["scores"], str) else None
         if scores is None:
             raise DiaphaneError(
                 f"{folder}: config.json names scores {config['scores']!r}, which "
@@ -104,9 +111,19 @@ def _load_tables(folder: Path, config: dict) -> WordVectors:
     return WordVectors(vocab.words, matrix, scores=scores, counts=vocab.counts)
 
 
-def _vocab_file(config: dict) -> str:
+def _flat(tree: dict, prefix: str = "") -> dict:
+    out: dict = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _vocab_file(config: dict) -> object:
     vocab = config.get("vocabulary", config.get("vocab", "vocab.txt"))
-    return vocab.get("file", "vocab.txt") if isinstance(vocab, dict) else str(vocab)
+    return vocab.get("file", "vocab.txt") if isinstance(vocab, dict) else vocab
 
 
 def _table(tensors: dict, names, n_words: int, folder: Path, kind) -> np.ndarray:
@@ -119,11 +136,23 @@ def _table(tensors: dict, names, n_words: int, folder: Path, kind) -> np.ndarray
                 '"vectors": "NAME" to its config.json.'
             )
         names = found
-    names = [names] if isinstance(names, str) else list(names)
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise DiaphaneError(
+            f'{folder / "config.json"} names its vectors {names!r}; "vectors" should be a '
+            "tensor name or a list of them. Fix config.json."
+        )
     missing = [n for n in names if n not in tensors]
     if missing:
-        raise DiaphaneError(f"{folder}: model.safetensors lacks the vector table {missing[0]!r}.")
-    matrix = sum(tensors[n].astype(np.float32) for n in names)
+        raise DiaphaneError(
+            f"{folder}: model.safetensors lacks the vector table {missing[0]!r} that "
+            'config.json names; fix "vectors" in config.json or use another folder.'
+        )
+    tables = [tensors[n] for n in names]
+    if len({t.shape for t in tables}) > 1 or tables[0].dtype.kind not in "fiu":
+        raise DiaphaneError(f"{folder}: the vector tables {names} do not have one shape and "
+                            "a numeric type; the folder is damaged.")  # fmt: skip
+    matrix = sum(t.astype(np.float32) for t in tables)
     if matrix.ndim != 2 or matrix.shape[0] != n_words:
         raise DiaphaneError(
             f"{folder}: the vector table has shape {matrix.shape} but vocab.txt has "
@@ -140,17 +169,46 @@ def _load_file(path: Path) -> WordVectors:
 
     binary = path.suffix == ".bin"
     no_header = False if binary else not _has_header(path)
+    kind = "word2vec binary" if binary else "GloVe" if no_header else "word2vec text"
+    if not no_header:
+        _check_header(path, binary, kind)
     try:
         kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=no_header)
-    except (ValueError, EOFError, UnicodeDecodeError, IndexError) as err:
-        kind = "word2vec binary" if binary else "GloVe" if no_header else "word2vec text"
+    except (ValueError, EOFError, UnicodeDecodeError, IndexError, KeyError) as err:
         raise DiaphaneError(
             f"Cannot read {path} as a {kind} file ({err}); check that it is one "
             "(word2vec binary files must end in .bin)."
         ) from err
-    if not len(kv):
-        raise DiaphaneError(f"{path} holds no vectors; the file is empty.")
+    if not len(kv) or kv.vector_size < 1:
+        raise DiaphaneError(f"{path} holds no vectors (no words, or words without numbers); "
+                            f"check that it is a {kind} file.")  # fmt: skip
+    if not np.isfinite(kv.vectors).all():
+        bad = kv.index_to_key[int(np.flatnonzero(~np.isfinite(kv.vectors).all(axis=1))[0])]
+        raise DiaphaneError(
+            f"{path}: the vector of {bad!r} holds NaN or infinity; the file is damaged, or "
+            "came from a model that diverged: use another file."
+        )
     return WordVectors.from_gensim(kv)
+
+
+def _check_header(path: Path, binary: bool, kind: str) -> None:
+    """word2vec's ``COUNT DIM`` must fit the file (a lying header would allocate
+    ``COUNT x DIM`` floats before a vector is read)."""
+    with open(path, "rb") as f:
+        first = f.readline().split()
+    try:
+        n, dim = (int(x) for x in first)
+    except ValueError:
+        raise DiaphaneError(f"{path} does not start with word2vec's 'COUNT DIM' line; check "
+                            f"that it is a {kind} file.") from None  # fmt: skip
+    # Each vector takes at least 4 bytes a number in binary, 2 (a digit and a space) in text.
+    least = n * (dim * (4 if binary else 2) + 1)
+    if n < 1 or dim < 1 or least > path.stat().st_size:
+        raise DiaphaneError(
+            f"{path} says it holds {n:,} vectors of {dim:,} numbers, which cannot fit in its "
+            f"{path.stat().st_size:,} bytes; the file is truncated or its first line is wrong: "
+            "fix or replace the file."
+        )
 
 
 def _has_header(path: Path) -> bool:
@@ -158,5 +216,8 @@ def _has_header(path: Path) -> bool:
     with open(path, "rb") as f:
         first = f.readline().split()
     if not first:
-        raise DiaphaneError(f"{path} is empty; a vectors file holds one word and vector a line.")
+        raise DiaphaneError(
+            f"{path} is empty or starts with a blank line; a vectors file holds one word and "
+            "its numbers a line (word2vec: after a 'COUNT DIM' line). Check the file."
+        )
     return len(first) == 2 and all(x.isdigit() for x in first)

@@ -25,7 +25,7 @@ import numpy as np
 
 import diaphane.numpy as dnp
 from diaphane.autodiff.core import DiaphaneError
-from diaphane.files import write_atomic
+from diaphane.files import csv_cell, write_atomic
 from diaphane.vectors.keyed import WordVectors
 from diaphane.vectors.neighbours import most_similar
 
@@ -81,8 +81,12 @@ class Map2D:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
     def to_csv(self) -> str:
-        """``word,x,y[,score][,label]`` lines with a header."""
+        """``word,x,y[,score][,label]`` lines with a header. A word or label a spreadsheet
+        would run as a formula (``=``, ``+``, ``-``, ``@`` first) gets a leading apostrophe
+        (see :func:`diaphane.files.csv_cell`)."""
         rows = self.to_dict()["points"]
+        for row in rows:
+            row.update({k: csv_cell(row[k]) for k in ("word", "label") if k in row})
         buf = io.StringIO()
         writer = csv.DictWriter(
             buf, fieldnames=list(rows[0]) if rows else ["word", "x", "y"], lineterminator="\n"

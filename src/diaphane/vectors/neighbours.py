@@ -118,6 +118,8 @@ def most_similar(
     """
     if isinstance(query, str):
         i = wv.id(query)
+        # The word itself is left out: one fewer candidate, so it never pads the list.
+        k = min(k, len(wv) - 1)
         ids, values = nearest(wv, wv.matrix[i], k, metric, exclude=np.array([[i]]))
     else:
         ids, values = nearest(wv, query, k, metric)

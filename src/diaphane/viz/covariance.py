@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from diaphane.errors import DataFileError
 from diaphane.viz import static
 from diaphane.viz.figure import Figure
 
@@ -187,21 +188,27 @@ def read_named_matrix(path: str | os.PathLike) -> tuple[np.ndarray, list[str], l
         ``(values, row_names, col_names)``.
 
     Raises:
-        ValueError: The file is empty or ragged, or a cell is not a finite number;
+        DataFileError: The file is not UTF-8 CSV, is empty or ragged, or a cell is not a
+            finite number;
             the message names the line and column.
     """
     path = Path(path)
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        rows = [r for r in csv.reader(f) if any(cell.strip() for cell in r)]
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f) if any(cell.strip() for cell in r)]
+    except UnicodeDecodeError:
+        raise DataFileError(f"{path} is not UTF-8 text: expected a CSV file") from None
+    except csv.Error as err:
+        raise DataFileError(f"{path} is not a CSV file ({err}); check the file") from None
     if not rows:
-        raise ValueError(
+        raise DataFileError(
             f"{path} is empty: expected a header row of column names, then one row per "
             "variable starting with its name"
         )
     header, body = rows[0], rows[1:]
     col_names = [c.strip() for c in header[1:]]
     if not col_names or not body:
-        raise ValueError(
+        raise DataFileError(
             f"{path} needs a header row with at least one column name after the corner cell "
             "and at least one data row"
         )
@@ -209,7 +216,7 @@ def read_named_matrix(path: str | os.PathLike) -> tuple[np.ndarray, list[str], l
     for i, row in enumerate(body):
         line = i + 2
         if len(row) != len(header):
-            raise ValueError(
+            raise DataFileError(
                 f"{path}, line {line}: {len(row)} fields but the header has {len(header)}"
             )
         for j, cell in enumerate(row[1:]):
@@ -220,11 +227,11 @@ def read_named_matrix(path: str | os.PathLike) -> tuple[np.ndarray, list[str], l
 def _number(cell: str, where: str) -> float:
     text = cell.strip()
     if not text:
-        raise ValueError(f"{where} is empty: covariance needs every value; fill or drop it")
+        raise DataFileError(f"{where} is empty: covariance needs every value; fill or drop it")
     try:
         x = float(text)
     except ValueError:
-        raise ValueError(f"{where}: {text!r} is not a number") from None
+        raise DataFileError(f"{where}: {text!r} is not a number") from None
     if not math.isfinite(x):
-        raise ValueError(f"{where} is {text}: covariance needs finite numbers; fill or drop it")
+        raise DataFileError(f"{where} is {text}: covariance needs finite numbers; fill or drop it")
     return x

@@ -52,6 +52,7 @@ from typing import Any, ClassVar
 
 from diaphane.viz import static
 from diaphane.viz.html import render_page, write_bytes_atomic, write_text_atomic
+from diaphane.viz.safe_text import clean_figure
 
 __all__ = ["Figure"]
 
@@ -105,7 +106,7 @@ class Figure:
     def _matplotlib(self) -> Any:
         fig, ax = static.new_figure(self.figsize)
         self.draw(ax)
-        return fig
+        return clean_figure(fig)  # words may hold what no SVG or font can take
 
     def to_svg(self, path: str | os.PathLike | None = None) -> str:
         """The static figure as SVG text (reproducible); written atomically if ``path``."""

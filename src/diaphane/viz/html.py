@@ -7,7 +7,8 @@ before the figure's own assets, puts the figure's data in
 load with a Content-Security-Policy. Templates are autoescaped; the JSON is
 encoded so that no string in it can close the script element (``<``, ``>``,
 ``&``, U+2028 and U+2029 become ``\\uXXXX`` escapes), and the page scripts put
-text into the DOM with ``textContent`` only.
+text into the DOM with ``textContent`` only. Bidirectional controls and control
+characters in any text become visible code points (:mod:`diaphane.viz.safe_text`).
 
 The output is a pure function of the arguments: no timestamps, no random ids.
 """
@@ -28,6 +29,7 @@ import numpy as np
 from markupsafe import Markup
 
 from diaphane.files import write_atomic
+from diaphane.viz.safe_text import clean_data, clean_text
 
 __all__ = [
     "asset_text",
@@ -161,14 +163,15 @@ def render_page(
         _environment()
         .get_template(template)
         .render(
-            title=title,
-            data=data,
+            title=clean_text(title),
+            data=clean_data(data),
             scripts=[Markup(asset_text(s)) for s in scripts],
             styles=[Markup(asset_text(s)) for s in styles],
-            **context,
+            **clean_data(context),
         )
     )
-    return page
+    # And the whole page once more, for text that reached it some other way.
+    return clean_text(page)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

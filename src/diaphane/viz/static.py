@@ -50,10 +50,14 @@ def svg_text(fig: Any) -> str:
     """The figure as SVG text, without date metadata and with fixed element ids."""
     import matplotlib
 
+    from diaphane.viz.safe_text import clean_text
+
     buf = io.StringIO()
     with matplotlib.rc_context(_REPRO_RC):
         fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+    # matplotlib copies every label into a comment: a NUL there would make the file
+    # invalid XML, a bidirectional control would hide in it.
+    return clean_text(buf.getvalue())
 
 
 def png_bytes(fig: Any, dpi: float = 150) -> bytes:
