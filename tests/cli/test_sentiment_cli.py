@@ -10,10 +10,12 @@ import re
 import pytest
 
 import diaphane.cli as cli
+from tests.conftest import require_archives
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
+    require_archives("movie_reviews")
     out = tmp_path_factory.mktemp("sentiment") / "model"
     args = ["train", "sentiment", "--max-reviews", "500", "--test-fraction", "0.2",
             "--epochs", "6", "--lr", "0.01", "--hidden", "8", "--out", str(out)]  # fmt: skip
@@ -36,6 +38,7 @@ def test_train_saves_the_model_and_reports_a_good_held_out_accuracy(trained):
 
 
 def test_train_output_line(tmp_path, capsys):
+    require_archives("movie_reviews")
     out = tmp_path / "m"
     args = ["train", "sentiment", "--max-reviews", "200", "--epochs", "2", "--out", str(out)]
     assert cli.main(args) == 0
