@@ -137,15 +137,19 @@ def count(args: argparse.Namespace) -> tuple[Any, Any, dict]:
         )
     start = time.perf_counter()
     X = cooccurrence_matrix(ids, len(vocab), args.window, args.symmetric, args.distance_weighting)
-    info = {"training_data": {
+    print(f"counted {X.nnz:,} co-occurrences of {len(vocab) - 1:,} words in "
+          f"{time.perf_counter() - start:.2f} s", file=sys.stderr)  # fmt: skip
+    return vocab, X, training_data(args, fingerprints, tokens, X)
+
+
+def training_data(args: argparse.Namespace, fingerprints: Any, tokens: int, X: Any) -> dict:
+    """What config.json records of the counting, whichever path counted."""
+    return {"training_data": {
         "corpus": args.corpus, "fingerprints": fingerprints, "tokens": tokens,
         "window": args.window, "symmetric": args.symmetric, "unit": args.unit,
         "distance_weighting": args.distance_weighting, "min_count": args.min_count,
         "max_vocab": args.max_vocab, "lowercase": args.lowercase, "nonzeros": int(X.nnz),
     }}  # fmt: skip
-    print(f"counted {X.nnz:,} co-occurrences of {len(vocab) - 1:,} words in "
-          f"{time.perf_counter() - start:.2f} s", file=sys.stderr)  # fmt: skip
-    return vocab, X, info
 
 
 def run_glove(args: argparse.Namespace) -> int:

@@ -120,15 +120,11 @@ def count_cooccurrences(args: argparse.Namespace) -> tuple[Any, Any, dict]:
             fingerprints, tokens = stats.fingerprints, stats.tokens
     except (CorpusError, FileNotFoundError) as err:
         raise UsageError(str(err)) from err
-    info = {"training_data": {
-        "corpus": args.corpus, "fingerprints": fingerprints, "tokens": tokens,
-        "window": args.window, "symmetric": args.symmetric, "unit": args.unit,
-        "distance_weighting": args.distance_weighting, "min_count": args.min_count,
-        "max_vocab": args.max_vocab, "lowercase": args.lowercase, "nonzeros": int(X.nnz),
-    }}  # fmt: skip
+    from diaphane.cli.glove import training_data  # glove imports this module
+
     print(f"counted {X.nnz:,} co-occurrences of {len(vocab) - 1:,} words in "
           f"{time.perf_counter() - start:.2f} s ({how})", file=sys.stderr)  # fmt: skip
-    return vocab, X, info
+    return vocab, X, training_data(args, fingerprints, tokens, X)
 
 
 def _check_count(args: argparse.Namespace, vocab, tokens: int) -> None:
