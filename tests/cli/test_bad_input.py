@@ -87,12 +87,28 @@ def test_absurd_training_options_are_refused(capsys, corpus, tmp_path, kind, opt
     "argv",
     [["next", "M", "the", "-k", "0"], ["generate", "M", "--length", "-5"],
      ["generate", "M", "--temperature", "nan"], ["perplexity", "M", "--mix-weight", "2"],
-     ["neighbors", "M", "a", "-k", "0"], ["map", "M", "-n", "-1"]],
+     ["neighbors", "M", "a", "-k", "0"], ["map", "M", "-n", "-1"],
+     ["generate", "M", "--seed", "-1"], ["hyper", "schedule", "--seed", "-1"],
+     ["hyper", "learned", "--seed", "-1"], ["report", "--seed", "-1"],
+     ["report", "--budget", "1e30"], ["train", "nplm", "--weight-decay", "1e9"],
+     ["train", "sentiment", "--weight-decay", "1e9"], ["train", "gpt", "--weight-decay", "1e9"]],
 )  # fmt: skip
 def test_absurd_options_of_the_other_commands(capsys, tmp_path, argv):
     argv = [str(tmp_path / "m") if a == "M" else a for a in argv]
     status, err = status_and_err(capsys, argv)
     assert status == 2 and argv[-2] in one_line(err)
+
+
+def test_too_few_words_are_refused_naming_the_cause(capsys, corpus, tmp_path):
+    status, err = status_and_err(capsys, train("ngram", corpus, tmp_path / "m", "--min-count",
+                                               "1e9"))  # fmt: skip
+    assert status == 2 and "--min-count" in one_line(err) and not (tmp_path / "m").exists()
+    one = tmp_path / "one.txt"
+    one.write_text("word\n")
+    for kind in ("ngram", "nplm"):
+        status, err = status_and_err(capsys, train(kind, str(one), tmp_path / kind))
+        assert status == 2 and "too little text" in one_line(err)
+        assert not (tmp_path / kind).exists()
 
 
 def test_sizes_that_cannot_fit_are_refused_naming_the_bytes(capsys, corpus, tmp_path):
@@ -210,6 +226,71 @@ def test_out_dot_and_out_under_a_file_are_refused(capsys, corpus, tmp_path, monk
         status, err = status_and_err(capsys, argv)
         assert status == 2 and one_line(err)
     assert (tmp_path / "f").read_text() == "mine"
+
+
+def test_an_out_that_is_a_symlink_loop_is_refused(capsys, corpus, tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    status, err = status_and_err(capsys, train("ngram", corpus, tmp_path / "a"))
+    assert status == 2 and "loop" in one_line(err) and "--out" in err
+
+
+def test_figure_outs_keep_the_input_and_files_diaphane_did_not_write(capsys, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text(",a,b,c\nr1,1,2,3\nr2,4,5,6\n")
+    mine = tmp_path / "mine.html"
+    mine.write_text("years of work")
+    (tmp_path / "schedule.html").write_text("mine too")
+    cov = ["explain", "cov", str(data), "--out"]
+    refused = [[*cov, str(data)], [*cov, str(data), "--force"], [*cov, str(mine)],
+               ["graph", "--out", str(mine)], ["lens", "the cat", "--out", str(mine)],
+               ["map", "--out", str(mine)],
+               ["hyper", "schedule", "--steps", "2", "--meta-iterations", "1", "--train", "20",
+                "--valid", "10", "--hidden", "2", "--batch", "10",
+                "--out", str(tmp_path)]]  # fmt: skip
+    for argv in refused:
+        status, err = status_and_err(capsys, argv)
+        assert status == 2 and "--out" in one_line(err), argv
+    assert data.read_text().startswith(",a,b,c") and mine.read_text() == "years of work"
+    assert (tmp_path / "schedule.html").read_text() == "mine too"
+    assert cli.main([*cov, str(mine), "--force"]) == 0 and "diaphane" in mine.read_text()
+    assert cli.main([*cov, str(mine)]) == 0  # a page diaphane wrote is replaced without --force
+
+
+def test_diaphane_knows_its_own_outputs_again(capsys, tmp_path):
+    einsum = ["explain", "einsum", "ij,jk->ik", "--shapes", "2x3", "3x4", "--out"]
+    for argv in ([*einsum, str(tmp_path / "e.html")],
+                 [*einsum, str(tmp_path / "e.svg"), "--format", "svg"],
+                 [*einsum, str(tmp_path / "e.png"), "--format", "png"],
+                 ["graph", "--out", str(tmp_path / "g.dot")],
+                 ["graph", "--format", "json", "--out", str(tmp_path / "g.json")],
+                 ["map", "-n", "20", "--out", str(tmp_path / "m.json")]):  # fmt: skip
+        assert cli.main(argv) == 0 and cli.main(argv) == 0, argv
+    csv = ["map", "-n", "20", "--out", str(tmp_path / "m.csv")]
+    assert cli.main(csv) == 0 and status_and_err(capsys, csv)[0] == 2  # a CSV carries no mark
+    assert cli.main([*csv, "--force"]) == 0
+
+
+def test_resume_without_a_checkpoint_is_refused(capsys, corpus, tmp_path):
+    for kind in ("nplm", "glove"):
+        status, err = status_and_err(capsys, train(kind, corpus, tmp_path / kind, "--resume"))
+        assert status == 2 and "nothing to resume" in one_line(err)
+        assert not (tmp_path / kind).exists()
+
+
+def test_an_empty_split_says_which_split_to_use(capsys, corpus, tmp_path):
+    assert cli.main(train("ngram", corpus, tmp_path / "m")) == 0  # one file: one document
+    status, err = status_and_err(capsys, ["perplexity", str(tmp_path / "m")])
+    assert status == 2 and "--split train" in one_line(err)
+
+
+def test_an_unknown_kind_of_vectors_folder_is_named(capsys, corpus, tmp_path):
+    out = tmp_path / "v"
+    assert cli.main(train("ppmi", corpus, out)) == 0
+    config = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**config, "kind": "frob"}))
+    status, err = status_and_err(capsys, ["neighbors", str(out), "a"])
+    assert status == 2 and "'frob'" in one_line(err) and "does not know" in err
 
 
 def test_resume_with_other_settings_is_refused_naming_them(capsys, corpus, tmp_path):

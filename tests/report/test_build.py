@@ -91,6 +91,25 @@ def test_bad_options_are_refused_before_any_work(tmp_path):
         build_report(ReportOptions(out=".", force=True))
 
 
+def test_named_inputs_are_checked_before_any_section(one_section, tmp_path, monkeypatch):
+    import shutil
+
+    from diaphane.errors import DiaphaneError, ModelFileError
+    from diaphane.models.gpt import default_model_path
+
+    monkeypatch.setattr(engine, "build", lambda run: pytest.fail("a section ran"))
+    with pytest.raises(DiaphaneError, match="nosuch"):
+        build_report(ReportOptions(corpus="lee+nosuch", quick=True, out=tmp_path / "r"))
+    damaged = tmp_path / "gpt"
+    shutil.copytree(default_model_path(), damaged)
+    (damaged / "model.safetensors").write_bytes(b"\xff" * 64)
+    with pytest.raises(ModelFileError, match=r"model\.safetensors"):
+        build_report(_options(tmp_path / "r", model=str(damaged)))
+    with pytest.raises(DiaphaneError, match="--sentiment"):
+        build_report(_options(tmp_path / "r", sentiment=str(tmp_path / "nothing")))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gpt"]  # no report, no temporary
+
+
 def test_the_cache_gives_back_the_same_model(report_home, tmp_path):
     first = ReportRun(_options(tmp_path / "a"))
     lm = first.ngram()

@@ -49,7 +49,8 @@ SUBCOMMAND_MODULES = (
 
 def checkpoint_dir(args: argparse.Namespace) -> Path:
     """The training run's checkpoint folder (``--checkpoint-dir``, else ``OUT.checkpoints``);
-    one that already holds a checkpoint is only reused with ``--resume``."""
+    one that already holds a checkpoint is only reused with ``--resume``, and ``--resume``
+    needs one."""
     folder = Path(args.checkpoint_dir or f"{args.out}.checkpoints")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--checkpoint-dir {folder} is a file, not a folder; name a folder for "
@@ -59,6 +60,9 @@ def checkpoint_dir(args: argparse.Namespace) -> Path:
             f"{folder} already holds a checkpoint; add --resume to continue it, "
             "or remove the folder to start afresh."
         )
+    if args.resume and not (folder / "last").exists():
+        raise UsageError(f"nothing to resume in {folder}; drop --resume to start afresh, or "
+                         "name the run's folder with --checkpoint-dir.")  # fmt: skip
     return folder
 
 

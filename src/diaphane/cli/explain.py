@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from diaphane.cli import UsageError
+from diaphane.cli.options import add_force, check_out_file
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def _output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", metavar="FILE", help="where to write (default: cov.html / einsum.html; - stdout)"
     )
+    add_force(p, files=True)
 
 
 def run_cov(args: argparse.Namespace) -> int:
@@ -75,6 +77,7 @@ def run_cov(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"no such file: {path} (expected a CSV data matrix)")
+    out = _out(args, "cov", inputs=(path,))
     try:
         values, rows, cols = read_named_matrix(path)
         fig = CovarianceFigure.from_data(values, rows, cols, rowvar=args.rowvar)
@@ -82,22 +85,30 @@ def run_cov(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is not UTF-8 text: expected a CSV file") from None
     except ValueError as err:
         raise UsageError(str(err)) from None
-    return _write(fig, args, "cov")
+    return _write(fig, args, out)
 
 
 def run_einsum(args: argparse.Namespace) -> int:
     from diaphane.viz.einsum import EinsumFigure, parse_shape
 
+    out = _out(args, "einsum")
     try:
         shapes = [parse_shape(s) for s in args.shapes]
         fig = EinsumFigure(args.subscripts, shapes)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    return _write(fig, args, "einsum")
+    return _write(fig, args, out)
 
 
-def _write(fig, args: argparse.Namespace, stem: str) -> int:
+def _out(args: argparse.Namespace, stem: str, inputs: tuple = ()) -> str:
+    """``--out`` (default ``STEM.FORMAT``), checked before any work; ``-`` is stdout."""
     out = args.out or f"{stem}.{args.format}"
+    if out != "-":
+        check_out_file(out, args.force, inputs)
+    return out
+
+
+def _write(fig, args: argparse.Namespace, out: str) -> int:
     if out == "-":
         if args.format == "png":
             raise UsageError("PNG output is binary: pass --out FILE.png")

@@ -13,6 +13,7 @@ import shutil
 import sys
 
 from diaphane.cli import UsageError
+from diaphane.cli.options import add_force, check_out_file
 from diaphane.files import write_atomic
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,15 @@ def register(subparsers) -> None:
     p.add_argument("--grads", action="store_true", help="show the gradient reaching each node")
     p.add_argument("--format", choices=FORMATS, default="dot", help="output format (default: dot)")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    add_force(p, files=True)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from diaphane.autodiff.graph import render_dot, trace_graph
 
+    if args.out not in (None, "-"):
+        check_out_file(args.out, args.force)
     if args.format in ("svg", "png") and shutil.which("dot") is None:
         raise UsageError(
             f"--format {args.format} needs Graphviz's `dot` program, which is not on PATH: "

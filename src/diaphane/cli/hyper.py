@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from diaphane.cli import UsageError
+from diaphane.cli.options import add_force, check_out_file, integer
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ def register(subparsers: Any) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="hyper", metavar="DIR", help="folder for the figures (hyper)")
     p.add_argument("--svg", action="store_true", help="also write each figure as static SVG")
-    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--seed", type=integer(0), default=0, help="random seed (0)")
+    add_force(p, files=True)
 
 
 def _schedule_parser(sub: Any) -> None:
@@ -143,20 +145,31 @@ class _Progress:
             self.bar.close()
 
 
-def _write(figures: dict[str, Any], out: Path, svg: bool) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, fig in figures.items():
-        paths.append(out / f"{name}.html")
-        fig.to_html(paths[-1])
-        if svg:
-            paths.append(out / f"{name}.svg")
-            fig.to_svg(paths[-1])
+def _figure_paths(args: argparse.Namespace, names: tuple[str, ...]) -> list[Path]:
+    """The files ``--out`` will get (HTML, and SVG with ``--svg``), checked before any work."""
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; name a folder for the figures.")
+    suffixes = (".html", ".svg") if args.svg else (".html",)
+    paths = [out / f"{name}{suffix}" for name in names for suffix in suffixes]
+    for path in paths:
+        check_out_file(path, args.force)
+    return paths
+
+
+def _write(figures: dict[str, Any], paths: list[Path]) -> list[Path]:
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        if path.suffix == ".html":
+            figures[path.stem].to_html(path)
+        else:
+            figures[path.stem].to_svg(path)
     return paths
 
 
 def run_schedule(args: argparse.Namespace) -> int:
     _check_schedule(args)
+    paths = _figure_paths(args, ("schedule", "meta_loss"))
     from diaphane.nn.hyper.schedule import DigitsMLP, learn_schedule
     from diaphane.viz.hyper_figures import meta_loss_figure, schedule_figure
 
@@ -173,7 +186,7 @@ def run_schedule(args: argparse.Namespace) -> int:
         "schedule": schedule_figure(result.lr, result.names, result.lr_start, result.l2),
         "meta_loss": meta_loss_figure(result.meta_losses, result.method),
     }
-    paths = _write(figures, Path(args.out), args.svg)
+    _write(figures, paths)
     losses = result.meta_losses
     print(f"validation loss {losses[0]:.4f} -> {losses[-1]:.4f} ({len(losses) - 1} meta-steps)")
     print(f"test loss {result.test_loss[0]:.4f} -> {result.test_loss[1]:.4f}; test accuracy "
@@ -187,6 +200,7 @@ def run_schedule(args: argparse.Namespace) -> int:
 
 def run_learned(args: argparse.Namespace) -> int:
     _check_learned(args)
+    paths = _figure_paths(args, ("optimizer_curves", "optimizer_training"))
     from diaphane.nn.hyper.learned import compare_optimizers, train_learned_optimizer
     from diaphane.nn.hyper.quadratics import Quadratics
     from diaphane.viz.hyper_figures import optimizer_curves_figure, optimizer_training_figure
@@ -204,7 +218,7 @@ def run_learned(args: argparse.Namespace) -> int:
     comparison = compare_optimizers(opt, tune, test, steps=args.horizon)
     curves = optimizer_curves_figure(comparison.curves, comparison.learning_rates)
     figures = {"optimizer_curves": curves, "optimizer_training": optimizer_training_figure(losses)}
-    paths = _write(figures, Path(args.out), args.svg)
+    _write(figures, paths)
     for name, value in comparison.median_final().items():
         rate = comparison.learning_rates.get(name)
         tuned = f" (tuned lr {rate:.3g})" if rate is not None else ""

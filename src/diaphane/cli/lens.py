@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from diaphane.cli import UsageError
-from diaphane.cli.options import integer
+from diaphane.cli.options import add_force, check_out_file, integer
 
 FORMATS = ("html", "png", "svg")
 FLOW_TOKENS = 32  # longer texts get attention flow in the page only when --method flow asks
@@ -87,6 +87,7 @@ def _model_text_args(p: argparse.ArgumentParser) -> None:
         "--out", metavar="FILE", help="also write the figure (HTML; .png/.svg by suffix; - stdout)"
     )
     p.add_argument("--format", choices=FORMATS, help="figure format (default: from --out's suffix)")
+    add_force(p, files=True)
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -125,6 +126,8 @@ def _emit(make_figure: Any, table: str, args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> tuple[Any, str]:
     from diaphane.models.gpt import default_model, load_gpt
 
+    if args.out not in (None, "-"):  # before the model loads: refusals come first
+        check_out_file(args.out, args.force)
     if len(args.inputs) > 2:
         raise UsageError(
             f"Expected [MODEL_DIR] TEXT, got {len(args.inputs)} arguments; quote the text."

@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
                    help="most words to sample (default 20)")  # fmt: skip
     p.add_argument("--temperature", type=real(0, low_open=True), default=1.0,
                    help="sampling temperature, above 0 (default 1)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=integer(0), default=0)
     p.set_defaults(func=_generate)
 
 
@@ -121,6 +121,24 @@ def streamed(sentences: list[list[str]], stream: bool) -> list[list[str]]:
     return [[w for s in sentences for w in s]] if stream else sentences
 
 
+def check_vocabulary(vocab: Any, corpus: str, min_count: int) -> None:
+    """Refuse a vocabulary of fewer than two real words: a model of it learns nothing."""
+    from diaphane.text import CorpusError
+    from diaphane.text.vocab import BOS, EOS, UNK
+
+    n = sum(w not in (UNK, BOS, EOS) for w in vocab.words)
+    if n >= 2:
+        return
+    if min_count > 1:
+        raise CorpusError(
+            f"only {n} word(s) of {corpus} occur at least --min-count {min_count} times, too few "
+            "for a model; lower --min-count, or give it more text."
+        )
+    raise CorpusError(
+        f"{corpus} has too little text: {n} distinct word(s) in its training part; give it more."
+    )
+
+
 def check_order(order: int, sentences: list[list[str]], corpus: str, bytes_per_token: int) -> None:
     """Refuse an ``--order`` longer than the whole training text, or one whose windows
     (``bytes_per_token`` for each word) would not fit in memory."""
@@ -144,7 +162,10 @@ def _perplexity(args: argparse.Namespace) -> int:
     _, split, _, _ = load_split(corpus, scheme, min_count)
     part = streamed(split[args.split], stream)
     if not any(part):
-        raise UsageError(f"the {args.split} split of {corpus} is empty")
+        raise UsageError(
+            f"the {args.split} split of {corpus} is empty (too few documents to fill it); "
+            "use --split train, or a corpus with more documents."
+        )
     total, n = lm.score_sentences(part)
     print(f"{corpus} {args.split}: perplexity {math.exp(-total / n):.2f} over {n:,} events")
     if args.mix:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from diaphane.cli import train_subparsers
-from diaphane.cli.lm import check_order, load_split, split_args, streamed
+from diaphane.cli.lm import check_order, check_vocabulary, load_split, split_args, streamed
 from diaphane.cli.options import add_force, integer, prepare_out, real
 from diaphane.cli.scale import add_scale_args, scaled, train_ngram
 
@@ -36,6 +36,7 @@ def _train(args: argparse.Namespace) -> int:
     if scaled(args):  # streamed within --memory, or on a --dask cluster: the same model
         return train_ngram(args, min_count)
     corpus, split, vocab, scheme = load_split(args.corpus, args.scheme, min_count)
+    check_vocabulary(vocab, args.corpus, min_count)
     stream = scheme == "bengio" if args.stream is None else args.stream
     train = streamed(split.train, stream)
     check_order(args.order, train, args.corpus, bytes_per_token=4 + 32 * args.order)

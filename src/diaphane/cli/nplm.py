@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from diaphane.cli import UsageError, checkpoint_dir, drop_checkpoints, train_subparsers
-from diaphane.cli.lm import check_order, load_split, split_args, streamed
+from diaphane.cli.lm import check_order, check_vocabulary, load_split, split_args, streamed
 from diaphane.cli.options import (
     add_force,
     check_memory,
@@ -51,8 +51,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--lr", type=learning_rate, default=1e-3, help="learning rate (default 1e-3)")
     t.add_argument("--lr-decay", type=real(0), default=0.0,
                    help="SGD: lr / (1 + decay * step), Bengio's schedule (default 0)")  # fmt: skip
-    t.add_argument("--weight-decay", type=real(0), default=0.0,
-                   help="L2 on H, U, W (default 0)")  # fmt: skip
+    t.add_argument("--weight-decay", type=real(0, 1), default=0.0,
+                   help="L2 on H, U, W, in [0, 1] (default 0)")  # fmt: skip
     t.add_argument("--batch-size", type=integer(), default=256)
     t.add_argument("--epochs", type=integer(), default=10)
     t.add_argument("--patience", type=integer(0), default=2,
@@ -79,6 +79,7 @@ def run_train(args: argparse.Namespace) -> int:
                          "give it hidden units or direct connections.")  # fmt: skip
     min_count = 4 if args.min_count is None else args.min_count
     corpus, split, vocab, scheme = load_split(args.corpus, args.scheme, min_count)
+    check_vocabulary(vocab, args.corpus, min_count)
     stream = scheme == "bengio" if args.stream is None else args.stream
     check_order(args.order, streamed(split.train, stream), args.corpus, 8 * args.order)
     _check_memory(args, len(vocab))

@@ -6,10 +6,11 @@ outside [0, 1], learning rates that can only diverge. Sizes may be written ``1e6
 :func:`check_memory` refuses sizes whose arrays would not fit in this machine's
 memory, naming the bytes, before anything is allocated. :func:`prepare_out` checks
 ``--out`` (and its parent) before training starts, so a long run never ends in a
-refusal to save.
+refusal to save. :func:`check_out_file` does the same for a figure or coordinates file:
+it never replaces the input, and a file diaphane did not write only with ``--force``.
 
 Entry points: :func:`integer`, :func:`real`, :func:`learning_rate`, :func:`check_memory`,
-:func:`add_force`, :func:`prepare_out`, :func:`resume_message`.
+:func:`add_force`, :func:`prepare_out`, :func:`check_out_file`, :func:`resume_message`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from diaphane.errors import UsageError
 __all__ = [
     "add_force",
     "check_memory",
+    "check_out_file",
     "human_bytes",
     "integer",
     "learning_rate",
@@ -154,11 +156,67 @@ def check_memory(what: str, n_bytes: float, options: str) -> None:
 # ----------------------------------------------------------------------------- output
 
 
-def add_force(p: argparse.ArgumentParser) -> None:
-    """``--force``: replace an ``--out`` that is not a model of the same kind."""
-    p.add_argument("--force", action="store_true",
-                   help="replace --out even if it is not a diaphane model of this kind "
-                   "(a folder of other files, a plain file, another kind of model)")  # fmt: skip
+def add_force(p: argparse.ArgumentParser, files: bool = False) -> None:
+    """``--force``: replace an ``--out`` that is not a model of the same kind (or, with
+    ``files``, an output file that diaphane did not write)."""
+    text = ("replace an existing --out file that diaphane did not write" if files else
+            "replace --out even if it is not a diaphane model of this kind "
+            "(a folder of other files, a plain file, another kind of model)")  # fmt: skip
+    p.add_argument("--force", action="store_true", help=text)
+
+
+# What diaphane writes near the top of its figure and coordinate files, so that writing
+# one again needs no --force. A CSV has no room for a mark, nor Graphviz's PNG: an
+# existing one is only replaced with --force.
+OWN_MARKS = (
+    b'<meta name="generator" content="diaphane">',  # HTML pages (base.html.j2)
+    b"<dc:title>diaphane</dc:title>",  # matplotlib SVG (viz.static.svg_text)
+    b"tEXtSoftware\x00diaphane",  # matplotlib PNG (viz.static.png_bytes)
+    b"<!-- Title: diaphane ",  # Graphviz's SVG of `diaphane graph`
+    b"digraph diaphane {",  # DOT
+    b'"format": "diaphane.graph"',  # graph JSON
+    b'"generator": "diaphane"',  # map JSON
+)
+MARK_WITHIN = 1 << 16  # bytes: every mark sits in a file's head
+
+
+def written_by_diaphane(path: str | os.PathLike) -> bool:
+    """Whether the file at ``path`` carries one of diaphane's marks (:data:`OWN_MARKS`)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(MARK_WITHIN)
+    except OSError:
+        return False
+    return any(mark in head for mark in OWN_MARKS)
+
+
+def check_out_file(out: str | os.PathLike, force: bool = False, inputs: Any = ()) -> Path:
+    """Check a figure or coordinates ``--out`` FILE before any work.
+
+    Raises:
+        UsageError: ``out`` is empty, a folder, one of the ``inputs``, or an existing
+            file that diaphane did not write (unless ``force``).
+    """
+    if not str(out).strip():
+        raise UsageError("--out is empty; name the file to write.")
+    path = Path(out)
+    if any(_same_file(path, Path(i)) for i in inputs if i is not None):
+        raise UsageError(f"--out {out} is the input itself, which writing would destroy; "
+                         "name another --out.")  # fmt: skip
+    if path.is_dir():
+        raise UsageError(f"--out {out} is a folder; name a file to write.")
+    if path.exists() and not force and not written_by_diaphane(path):
+        raise UsageError(f"{out} already exists and is not marked as a file diaphane wrote "
+                         "(a CSV never is); choose another --out, or add --force to replace "
+                         "it.")  # fmt: skip
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def prepare_out(out: str, kind: str, force: bool = False) -> Path:

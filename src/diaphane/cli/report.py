@@ -7,6 +7,10 @@ import argparse
 import sys
 from typing import Any
 
+from diaphane.cli.options import integer, real
+
+MAX_BUDGET = 24 * 60.0  # minutes: a day; no report needs more
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -24,9 +28,10 @@ def register(subparsers: Any) -> None:
                    help="a sentiment network folder (default: the shipped one)")  # fmt: skip
     p.add_argument("--out", default="report", help="the report folder (default: report)")
     p.add_argument("--quick", action="store_true", help="a small run of about a minute")
-    p.add_argument("--budget", type=float, default=5.0, metavar="MINUTES",
-                   help="roughly how long training may take (default 5)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="every random choice (default 0)")
+    p.add_argument("--budget", type=real(0, MAX_BUDGET, low_open=True), default=5.0,
+                   metavar="MINUTES", help="roughly how long training may take, above 0 and "
+                   f"at most {MAX_BUDGET:g} (a day; default 5)")  # fmt: skip
+    p.add_argument("--seed", type=integer(0), default=0, help="every random choice (default 0)")
     p.add_argument("--force", action="store_true",
                    help="replace an --out folder that is not a diaphane report")  # fmt: skip
     p.add_argument("--no-cache", dest="use_cache", action="store_false",

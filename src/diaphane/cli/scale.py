@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from diaphane.cli.lm import check_vocabulary
 from diaphane.errors import CorpusError, UsageError
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,7 @@ def train_ngram(args: argparse.Namespace, min_count: int) -> int:
             fit = fit_streamed(job, budget, args.out, args.tmp_dir)
     except (CorpusError, FileNotFoundError) as err:
         raise UsageError(str(err)) from err
+    check_vocabulary(fit.lm.vocab, args.corpus, min_count)
     fit_s = time.perf_counter() - start
     valid = "no validation text"
     if fit.valid is not None:

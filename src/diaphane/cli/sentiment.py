@@ -82,7 +82,8 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     t = p.add_argument_group("training")
     t.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     t.add_argument("--lr", type=learning_rate, default=0.01, help="learning rate (default 0.01)")
-    t.add_argument("--weight-decay", type=real(0), default=0.0, help="L2 penalty (default 0)")
+    t.add_argument("--weight-decay", type=real(0, 1), default=0.0,
+                   help="L2 penalty, in [0, 1] (default 0)")  # fmt: skip
     t.add_argument("--epochs", type=integer(), default=10,
                    help="passes over the reviews (default 10)")  # fmt: skip
     t.add_argument("--batch-size", type=integer(), default=32,

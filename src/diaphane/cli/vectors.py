@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from diaphane.cli import UsageError
-from diaphane.cli.options import integer
+from diaphane.cli.options import add_force, check_out_file, integer
 
 MODEL_HELP = "model folder (glove, ppmi, sentiment, nplm) or word2vec/GloVe vectors file"
 DEFAULT_HELP = MODEL_HELP + " (default: the shipped sentiment network)"
@@ -78,6 +78,7 @@ def register(subparsers: Any) -> None:
                    help="colour by the model's per-word score (the sentiment log-ratio); "
                    "auto: when the model has one")  # fmt: skip
     p.add_argument("--seed", type=integer(0), default=0, help="t-SNE/UMAP seed (default 0)")
+    add_force(p, files=True)
     p.set_defaults(func=_map)
 
 
@@ -165,6 +166,8 @@ def _map(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix not in (".csv", ".json", *FIGURE_SUFFIXES):
         raise UsageError(f"--out {out}: write .csv, .json, .html, .svg or .png.")
+    if out is not None:
+        check_out_file(out, args.force, inputs=(args.model,))
     wv = _load(args.model)
     if args.color in ("sentiment", "score") and wv.scores is None:
         raise UsageError(

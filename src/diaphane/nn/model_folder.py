@@ -175,7 +175,13 @@ def _a(word: str | None) -> str:
 
 
 def _check_not_cwd(folder: Path) -> None:
-    here, target = Path.cwd().resolve(), folder.resolve()
+    try:
+        here, target = Path.cwd().resolve(), folder.resolve()
+    except (RuntimeError, OSError):  # a symlink loop: Python 3.11 raises RuntimeError
+        raise UsageError(
+            f"Cannot write a model to {folder}: it is a symbolic link that leads back to "
+            "itself (a loop). Remove the link, or choose another --out."
+        ) from None
     if target == here or target in here.parents:
         raise UsageError(
             f"Cannot write a model to {folder}: it is the folder you are in (or holds it), "

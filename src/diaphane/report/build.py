@@ -76,6 +76,7 @@ def build_report(options: ReportOptions) -> Path:
     out = Path(options.out)
     check_out(out, options.force)
     run = ReportRun(options)
+    run.check_inputs()
     out.resolve().parent.mkdir(parents=True, exist_ok=True)
     tmp = out.resolve().parent / f".{out.name}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -145,6 +145,16 @@ class ReportRun:
     def seed(self) -> int:
         return self.options.seed
 
+    def check_inputs(self) -> None:
+        """Load what the user named (each corpus of the spec, ``--model``, ``--sentiment``)
+        before any section runs, so a typo or a damaged folder fails at once, in one line,
+        rather than minutes in, or as a note inside the article."""
+        self.corpus  # noqa: B018 (cached: the sections use it as loaded here)
+        if self.options.model:
+            self.gpt()
+        if self.options.sentiment:
+            self.sentiment()
+
     def status(self, message: str) -> None:
         """A line of progress on stderr (results go into the report, not the terminal)."""
         print(f"diaphane report: {message}", file=sys.stderr, flush=True)

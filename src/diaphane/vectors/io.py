@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from diaphane.autodiff.core import DiaphaneError
+from diaphane.errors import ModelFileError
 from diaphane.vectors.keyed import WordVectors
 
 __all__ = ["load_vectors"]
@@ -36,6 +37,8 @@ MODEL_CLASSES = {
     "ppmi": ("diaphane.models.ppmi", "PPMI"),
     "sentiment": ("diaphane.models.sentiment", "SentimentNetwork"),
 }
+# Every kind diaphane writes; these two hold no word-vector table of their own.
+KNOWN_KINDS = (*MODEL_CLASSES, "gpt", "ngram")
 
 
 def load_vectors(path: str | os.PathLike, drop_specials: bool = True) -> WordVectors:
@@ -68,10 +71,17 @@ def load_vectors(path: str | os.PathLike, drop_specials: bool = True) -> WordVec
 
 def _load_folder(folder: Path) -> WordVectors:
     from diaphane.nn.checkpoint import read_config
-    from diaphane.nn.model_folder import check_format
+    from diaphane.nn.model_folder import check_format, folder_kind, is_diaphane
 
     config = read_config(folder)
     check_format(config, folder)
+    kind = folder_kind(config)
+    if is_diaphane(config) and kind not in (None, *KNOWN_KINDS) and "vectors" not in config:
+        raise ModelFileError(
+            f"{folder / 'config.json'} names the model kind {kind!r}, which diaphane does not "
+            f"know (it writes {', '.join(sorted(KNOWN_KINDS))}); the folder is damaged: "
+            "train the model again."
+        )
     known = MODEL_CLASSES.get(config.get("kind", ""))
     if known and "vectors" not in config:
         model_class = getattr(importlib.import_module(known[0]), known[1])

@@ -78,7 +78,8 @@ class Map2D:
         return {"method": self.method, "points": points}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        """:meth:`to_dict` as JSON, marked ``"generator": "diaphane"`` (its writer)."""
+        return json.dumps({"generator": "diaphane", **self.to_dict()}, ensure_ascii=False)
 
     def to_csv(self) -> str:
         """``word,x,y[,score][,label]`` lines with a header. A word or label a spreadsheet

@@ -2,8 +2,8 @@
 
 Nothing here touches ``matplotlib.pyplot`` (no global state, no GUI backend):
 :func:`new_figure` makes a ``Figure`` on an Agg canvas, :func:`svg_text` and
-:func:`png_bytes` save it with fixed hash salt and no date or software
-metadata, so the same drawing gives the same file. :func:`heatmap` draws a
+:func:`png_bytes` save it with fixed hash salt, no date, and diaphane (not a
+matplotlib version) as its creator, so the same drawing gives the same file. :func:`heatmap` draws a
 labelled matrix with a diverging colour map centred on zero and cell labels
 whose colour follows the cell's brightness.
 """
@@ -47,26 +47,27 @@ def new_figure(figsize: tuple[float, float] = (6.4, 4.8)) -> tuple[Any, Any]:
 
 
 def svg_text(fig: Any) -> str:
-    """The figure as SVG text, without date metadata and with fixed element ids."""
+    """The figure as SVG text, without date metadata and with fixed element ids; its
+    creator is diaphane (the mark ``diaphane ... --out`` knows its own files by)."""
     import matplotlib
 
     from diaphane.viz.safe_text import clean_text
 
     buf = io.StringIO()
     with matplotlib.rc_context(_REPRO_RC):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "diaphane"})
     # matplotlib copies every label into a comment: a NUL there would make the file
     # invalid XML, a bidirectional control would hide in it.
     return clean_text(buf.getvalue())
 
 
 def png_bytes(fig: Any, dpi: float = 150) -> bytes:
-    """The figure as PNG bytes, without the matplotlib-version metadata."""
+    """The figure as PNG bytes; its software is diaphane, not matplotlib's version."""
     import matplotlib
 
     buf = io.BytesIO()
     with matplotlib.rc_context(_REPRO_RC):
-        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "diaphane"})
     return buf.getvalue()
 
 
