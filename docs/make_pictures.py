@@ -103,14 +103,15 @@ def windows():
     return TrainingWindows.ngram("The cat sat on the mat.", order=4)
 
 
-LENS_TEXT = "Heathrow airport is located in the city of"
+# A prompt the shipped model gets right (tests/models/test_default_gpt.py checks it).
+LENS_TEXT = "The president of the United"
 
 
 def lens():
     from diaphane.lens.figures import RankingsFigure
     from diaphane.models.gpt import default_model
 
-    return RankingsFigure.from_model(default_model(), LENS_TEXT, watch=[" London", " Paris"])
+    return RankingsFigure.from_model(default_model(), LENS_TEXT, watch=[" States", " Kingdom"])
 
 
 def saliency():
@@ -118,7 +119,8 @@ def saliency():
     from diaphane.lens.figures import SaliencyFigure
     from diaphane.models.gpt import default_model
 
-    return SaliencyFigure.from_saliency(attribute(default_model(), LENS_TEXT, target=" London"))
+    s = attribute(default_model(), LENS_TEXT, target=" States", contrast=" Kingdom")
+    return SaliencyFigure.from_saliency(s)
 
 
 PICTURES: list[tuple[str, Callable]] = [

@@ -14,37 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from diaphane.lens.probes import agreement_by_layer, induction_ranks, right_answers
 from diaphane.models.gpt import default_model_path
 from diaphane.models.gpt_load import load_gpt
-from diaphane.models.gpt_train import corpus_texts, lm_loss, split_texts, token_stream
-
-
-def heldout_per_word(model, docs: list[str], batch: int = 16) -> dict:
-    """Total next-token loss over held-out text, per token and per word."""
-    n = model.config.n_positions
-    stream = token_stream(model.tokenizer, docs)
-    starts = range(0, len(stream) - 1, n)
-    total, tokens = 0.0, 0
-    windows = [stream[s : s + n + 1] for s in starts]
-    full = [w for w in windows if len(w) == n + 1]
-    for i in range(0, len(full), batch):
-        chunk = np.stack(full[i : i + batch])
-        total += float(lm_loss(model.params, chunk, model.config)) * chunk[:, 1:].size
-        tokens += chunk[:, 1:].size
-    tail = windows[-1]
-    if len(tail) < n + 1 and len(tail) > 1:
-        total += float(lm_loss(model.params, tail[None], model.config)) * (len(tail) - 1)
-        tokens += len(tail) - 1
-    words = sum(len(d.split()) for d in docs)
-    return {"tokens": tokens, "words": words, "ppl_token": math.exp(total / tokens),
-            "ppl_word": math.exp(total / words)}  # fmt: skip
+from diaphane.models.gpt_train import corpus_texts, heldout_perplexity, split_texts
 
 
 def measure(folder: Path, corpora: list[str]) -> dict:
@@ -52,7 +28,7 @@ def measure(folder: Path, corpora: list[str]) -> dict:
     result: dict = {"model": str(folder), "heldout": {}}
     for name in corpora:
         docs, _ = corpus_texts(name)
-        result["heldout"][name] = heldout_per_word(model, split_texts(docs)[1])
+        result["heldout"][name] = heldout_perplexity(model, split_texts(docs)[1])
     agree = agreement_by_layer(model)
     result["agreement_rate"] = agree.rate.tolist()
     induction = induction_ranks(model)

@@ -129,3 +129,30 @@ def test_cli_trains_and_records_the_command(corpus, tmp_path, capsys):
     assert (tmp_path / "mine" / "last").is_dir()  # one the user named stays
     assert cli.main([*argv, *ckpt]) == 2  # a checkpoint is there: --resume or start afresh
     assert "--resume" in capsys.readouterr().err
+
+
+def test_repeated_windows_copy_their_first_half():
+    w = np.arange(40).reshape(8, 5)
+    out = gpt_train.repeat_halves(w, 0.25, seed=3)
+    changed = [i for i in range(8) if not np.array_equal(out[i], w[i])]
+    assert len(changed) == 2
+    for i in changed:
+        assert out[i, 3:].tolist() == w[i, :2].tolist() and out[i, :3].tolist() == w[i, :3].tolist()
+    assert np.array_equal(gpt_train.repeat_halves(w, 0.25, seed=3), out)  # the seed decides
+    assert np.array_equal(w, np.arange(40).reshape(8, 5))  # the input is left alone
+    with pytest.raises(DiaphaneError, match="repeat fraction"):
+        gpt_train.repeat_halves(w, 1.5, seed=0)
+
+
+def test_training_can_start_from_a_finished_model(corpus, tmp_path):
+    first = train_gpt(SHAPE, settings(corpus, steps=30), tmp_path / "first", progress=False)
+    more = settings(corpus, steps=20, init_from=str(tmp_path / "first"), repeat_fraction=0.5)
+    again = train_gpt(SHAPE, more, tmp_path / "again", progress=False)
+    assert again.tokenizer.to_str() == first.tokenizer.to_str()  # ids keep their meaning
+    assert again.info["training"]["init_from"] == str(tmp_path / "first")
+    assert again.info["valid_loss"] < 1.2 * first.info["valid_loss"]  # it went on, not afresh
+    fresh = train_gpt(SHAPE, settings(corpus, steps=20), tmp_path / "fresh", progress=False)
+    assert again.info["valid_loss"] < fresh.info["valid_loss"]
+    wider = GPTConfig(n_positions=16, n_embd=32, n_layer=1, n_head=2)
+    with pytest.raises(DiaphaneError, match="same --layers"):
+        train_gpt(wider, more, tmp_path / "wider", progress=False)

@@ -98,7 +98,7 @@ def test_rankings_static_uses_a_log_scale(rank_fig):
     assert {"1", "model output", "' London'"} <= texts
 
 
-def test_rankings_in_browser(browser_page, rank_fig, rankings, tmp_path, hostile_word):
+def test_rankings_in_browser(browser_page, rank_fig, rankings, model, tmp_path, hostile_word):
     path = tmp_path / "rankings.html"
     rank_fig.to_html(path)
     page, errors, requests = browser_page(path)
@@ -116,7 +116,7 @@ def test_rankings_in_browser(browser_page, rank_fig, rankings, tmp_path, hostile
     cell = f"#rk-cell-2-{layer}-{pos}"
     assert page.locator(cell).inner_text() == str(rank)
     tip = hover_tooltip(page, cell)
-    assert f"rank {rank} of 4096" in tip and "\u201c London\u201d" in tip
+    assert f"rank {rank} of {model.config.vocab_size}" in tip and "\u201c London\u201d" in tip
     prob = _number(tip, "probability")
     assert prob == pytest.approx(float(rankings.watch_prob[layer, pos, 0]), rel=1e-3)
     assert f"\u201c{rankings.topk_tokens[layer][pos][0]}\u201d" in tip
@@ -128,11 +128,12 @@ def test_rankings_in_browser(browser_page, rank_fig, rankings, tmp_path, hostile
     assert dark < light
 
     # The top-k table follows the clicked column.
-    assert "position 11" in page.locator("#rk-topk-title").inner_text()
+    assert f"position {n - 1}" in page.locator("#rk-topk-title").inner_text()
     assert page.locator("#rk-topk td").count() == n_rows * 4
     assert page.locator("#rk-topk-1-3").text_content().startswith(hostile_word)
     page.locator("#rk-col-0-3").click()
-    assert "position 3 (\u201crow\u201d)" in page.locator("#rk-topk-title").inner_text()
+    title = page.locator("#rk-topk-title").inner_text()
+    assert f"position 3 (\u201c{display(rank_fig.tokens[3])}\u201d)" in title
     first = page.locator("#rk-topk-0-0 .lens-tok").text_content()
     assert first == display(rankings.topk_tokens[0][3][0])
     assert page.locator("th.rk-selected").count() == 4
@@ -224,7 +225,7 @@ def test_attention_figure_numbers(att_fig, model):
         AttentionFigure(att_fig.tokens, att_fig.attentions, att_fig.rollout, view="flow")
 
 
-def test_attention_in_browser(browser_page, att_fig, tmp_path):
+def test_attention_in_browser(browser_page, att_fig, model, tmp_path):
     path = tmp_path / "attention.html"
     att_fig.to_html(path)
     page, errors, requests = browser_page(path)
@@ -233,8 +234,9 @@ def test_attention_in_browser(browser_page, att_fig, tmp_path):
     assert page.locator("td.att-masked").count() == n * (n - 1) // 2
     assert "masked" in hover_tooltip(page, "#att-cell-2-5")
     tip = hover_tooltip(page, "#att-cell-7-3")
-    assert "rollout through layer 2" in tip
-    assert _number(tip, "layer 2:") == pytest.approx(att_fig.rollout[-1, 7, 3], rel=1e-3)
+    last = model.config.n_layer
+    assert f"rollout through layer {last}" in tip
+    assert _number(tip, f"layer {last}:") == pytest.approx(att_fig.rollout[-1, 7, 3], rel=1e-3)
     assert page.locator("#att-head").is_disabled()
 
     page.select_option("#att-view", "attention")
@@ -244,8 +246,8 @@ def test_attention_in_browser(browser_page, att_fig, tmp_path):
     assert "attention, layer 1, head 1" in tip
     assert _number(tip, "head 1:") == pytest.approx(att_fig.attentions[0, 1, 6, 2], rel=1e-3)
     page.select_option("#att-view", "flow")
-    tip = hover_tooltip(page, "#att-cell-11-0")
-    assert _number(tip, "layer 1:") == pytest.approx(att_fig.flow[0, 11, 0], rel=1e-3)
+    tip = hover_tooltip(page, f"#att-cell-{n - 1}-0")
+    assert _number(tip, "layer 1:") == pytest.approx(att_fig.flow[0, n - 1, 0], rel=1e-3)
 
     lines = page.locator("line.att-line")
     assert lines.count() > n
@@ -335,10 +337,11 @@ def run(capsys):
     return go
 
 
-def test_cli_out_writes_figures(run, tmp_path):
+def test_cli_out_writes_figures(run, model, tmp_path):
     html = tmp_path / "lens.html"
     code, out, err = run("lens", TEXT, "--watch", " London", "--show", "next", "--out", html)
-    assert code == 0 and out.startswith("position 11") and f"wrote {html}" in err
+    last = f"position {len(model.encode(TEXT)) - 1}"
+    assert code == 0 and out.startswith(last) and f"wrote {html}" in err
     page = html.read_text()
     assert "figure-data" in page and "actual next token" in page
     png = tmp_path / "sal.png"
@@ -346,7 +349,7 @@ def test_cli_out_writes_figures(run, tmp_path):
     assert code == 0 and "grad attributions" in out
     assert png.read_bytes().startswith(b"\x89PNG")
     code, out, _ = run("attention", TEXT, "--method", "flow", "--format", "svg", "--out", "-")
-    assert code == 0 and out.startswith("<?xml") and "position 11" not in out
+    assert code == 0 and out.startswith("<?xml") and last not in out
     svg = tmp_path / "att.figure"
     code, _, _ = run("attention", TEXT, "--format", "svg", "--out", svg)
     assert code == 0 and svg.read_text().startswith("<?xml")

@@ -37,8 +37,10 @@ RECORDED = (
     ("--batch-size", "batch_size", 16, integer()),
     ("--lr", "lr", 3e-3, learning_rate),
     ("--warmup", "warmup", 100, integer(0)),
-    ("--weight-decay", "weight_decay", 0.0, real(0)),
+    ("--weight-decay", "weight_decay", 0.0, real(0, 1)),
     ("--seed", "seed", 0, integer(0)),
+    ("--repeat-fraction", "repeat_fraction", 0.0, real(0, 1)),
+    ("--init-from", "init_from", "", str),
     ("--dtype", "dtype", "float32", str),
 )
 # config.json's names of the settings, as options (for a refused --resume).
@@ -73,7 +75,8 @@ def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run (every recorded setting spelled out)."""
     parts = ["diaphane", "train", "gpt"]
     for option, dest, _default, _kind in RECORDED:
-        parts += [option, str(getattr(args, dest))]
+        if getattr(args, dest) != "":  # an unset path is left out
+            parts += [option, str(getattr(args, dest))]
     return " ".join([*parts, "--out", str(args.out)])
 
 
@@ -114,6 +117,7 @@ def run_train(args: argparse.Namespace) -> int:
         corpus=args.corpus, vocab_size=args.vocab_size, steps=args.steps,
         batch_size=args.batch_size, lr=args.lr, warmup=args.warmup,
         weight_decay=args.weight_decay, seed=args.seed, checkpoint_every=args.checkpoint_every,
+        repeat_fraction=args.repeat_fraction, init_from=args.init_from,
     )  # fmt: skip
     try:
         model = train_gpt(

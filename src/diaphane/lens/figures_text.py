@@ -12,6 +12,7 @@ so the PNG/SVG shows the same highlighted text as the page.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -274,6 +275,10 @@ class SaliencyFigure(Figure):
         head = f"{self.method} attributions of {self.explained} = {self.value:.4g}"
         if self.delta is not None:
             head += f"\nconvergence delta {self.delta:.3g} ({self.n_steps} steps, {self.rule})"
+        # Wrapped to the figure's width (about 12 characters of 9 pt text per inch), so a
+        # long target or rule name is not cut off at the right edge of a short prompt.
+        chars = max(30, int(12 * g.width))
+        head = "\n".join(textwrap.fill(line, chars) for line in head.split("\n"))
         ax.set_title(head, fontsize=9, loc="left")
         label = "signed sum" if self.signed else "share of the L2 norm"
         bar = min(3.0, g.width - 2 * g.left)

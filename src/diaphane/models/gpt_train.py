@@ -37,6 +37,7 @@ __all__ = [
     "corpus_groups",
     "corpus_texts",
     "detokenize",
+    "heldout_perplexity",
     "lm_loss",
     "token_windows",
     "train_gpt",
@@ -65,6 +66,11 @@ class GPTTrainConfig:
         weight_decay: AdamW's decoupled weight decay.
         seed: initial weights and the order of the windows.
         checkpoint_every: steps between checkpoints.
+        repeat_fraction: the fraction of training windows whose second half repeats their
+            first half (copying a span seen earlier is what induction heads do; natural text
+            rarely repeats within one window, so a small model seldom learns it unprompted).
+        init_from: a GPT folder to start from (its weights and tokenizer; the shape must
+            match) instead of random weights: further training of a finished model.
     """
 
     corpus: str = "wiki"
@@ -77,6 +83,8 @@ class GPTTrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     checkpoint_every: int = 100
+    repeat_fraction: float = 0.0
+    init_from: str = ""
 
 
 # ----------------------------------------------------------------------------- text
@@ -222,6 +230,23 @@ def token_windows(stream: np.ndarray, context: int) -> np.ndarray:
     return stream[idx]
 
 
+def repeat_halves(windows: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A copy of ``windows`` in which ``fraction`` of the rows (drawn with ``seed``) have their
+    second half replaced by the start of their first half: ``a b c ... a b c ...``.
+
+    >>> repeat_halves(np.arange(10).reshape(2, 5), 0.5, 0).tolist()
+    [[0, 1, 2, 3, 4], [5, 6, 7, 5, 6]]
+    """
+    if not 0.0 <= fraction <= 1.0:
+        raise DiaphaneError(f"The repeat fraction must lie in [0, 1], not {fraction}.")
+    out = windows.copy()
+    n, width = out.shape
+    rows = np.random.default_rng([seed, 1]).choice(n, size=round(fraction * n), replace=False)
+    half = (width + 1) // 2
+    out[np.sort(rows), half:] = out[np.sort(rows), : width - half]
+    return out
+
+
 # ----------------------------------------------------------------------------- loss
 
 
@@ -239,6 +264,33 @@ def mean_loss(params: dict, windows: np.ndarray, config: GPTConfig, batch: int =
         chunk = windows[i : i + batch]
         total += float(lm_loss(params, chunk, config)) * len(chunk)
     return total / len(windows)
+
+
+def heldout_perplexity(model: Any, docs: list[str], batch: int = 16) -> dict:
+    """Perplexity of ``model`` on ``docs`` per token and per whitespace word.
+
+    Every token's loss counts (each document's ``<|endoftext|>`` too), over
+    non-overlapping windows of the model's context; per word divides the same total
+    by the number of whitespace-separated words, so models with different tokenizers
+    compare fairly. Returns ``tokens``, ``words``, ``ppl_token`` and ``ppl_word``.
+    """
+    n = model.config.n_positions
+    stream = token_stream(model.tokenizer, docs)
+    starts = range(0, len(stream) - 1, n)
+    total, tokens = 0.0, 0
+    windows = [stream[s : s + n + 1] for s in starts]
+    full = [w for w in windows if len(w) == n + 1]
+    for i in range(0, len(full), batch):
+        chunk = np.stack(full[i : i + batch])
+        total += float(lm_loss(model.params, chunk, model.config)) * chunk[:, 1:].size
+        tokens += chunk[:, 1:].size
+    tail = windows[-1]
+    if len(tail) < n + 1 and len(tail) > 1:
+        total += float(lm_loss(model.params, tail[None], model.config)) * (len(tail) - 1)
+        tokens += len(tail) - 1
+    words = sum(len(d.split()) for d in docs)
+    return {"tokens": tokens, "words": words, "ppl_token": math.exp(total / tokens),
+            "ppl_word": math.exp(total / words)}  # fmt: skip
 
 
 def schedule(cfg: GPTTrainConfig):
@@ -279,6 +331,23 @@ def _validation_log(windows: np.ndarray, config: GPTConfig, every: int):
                      math.exp(loss))  # fmt: skip
 
     return callback
+
+
+def _starting_model(folder: str, model_config: GPTConfig) -> GPT:
+    """The GPT in ``folder``, refused unless it has the shape asked for."""
+    from diaphane.models.gpt import load_gpt
+
+    start = load_gpt(folder, dtype=model_config.dtype)
+    shape = ("n_layer", "n_embd", "n_head", "n_positions")
+    theirs = {k: getattr(start.config, k) for k in shape}
+    ours = {k: getattr(model_config, k) for k in shape}
+    if theirs != ours:
+        raise DiaphaneError(
+            f"{folder} holds a GPT of shape {theirs}, not the {ours} asked for; give the "
+            "same --layers, --width, --heads and --context as the model you start from."
+        )
+    log.info("Starting from the weights and tokenizer of %s.", folder)
+    return start
 
 
 def _fingerprint(docs: list[str]) -> str:
@@ -328,9 +397,12 @@ def train_gpt(
     splits = {name: split_texts(docs) for name, docs, _fp in groups}
     train_texts = [t for train_part, _ in splits.values() for t in train_part]
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else Path(f"{out}.checkpoints")
-    tokenizer = _tokenizer_for(train_texts, cfg, ckpt, resume)
+    start = _starting_model(cfg.init_from, model_config) if cfg.init_from else None
+    tokenizer = start.tokenizer if start else _tokenizer_for(train_texts, cfg, ckpt, resume)
     config = GPTConfig(**{**model_config.to_dict(), "vocab_size": tokenizer.get_vocab_size()})
     train_w = token_windows(token_stream(tokenizer, train_texts), config.n_positions)
+    if cfg.repeat_fraction:
+        train_w = repeat_halves(train_w, cfg.repeat_fraction, cfg.seed)
     valid_sets = {
         name: token_windows(token_stream(tokenizer, valid), config.n_positions)[:MAX_VALID_WINDOWS]
         for name, (_, valid) in splits.items()
@@ -342,8 +414,8 @@ def train_gpt(
     else:
         fingerprint = {name: fp for name, _, fp in groups}
         docs_fp = {name: _fingerprint(docs) for name, docs, _ in groups}
-    params = init_params(config, cfg.seed)
-    params["h"] = {str(i): b for i, b in enumerate(params["h"])}  # checkpoints hold no lists
+    params = dict(start.params) if start else init_params(config, cfg.seed)
+    params["h"] = {str(i): b for i, b in enumerate(blocks_of(params))}  # checkpoints hold no lists
     info = {
         "corpus": cfg.corpus, "corpus_fingerprint": fingerprint, "text_fingerprint": docs_fp,
         "seed": cfg.seed, "training": asdict(cfg), "command": command,
