@@ -25,16 +25,18 @@ pin BLAS threads (:func:`pin_single_thread`) before NumPy is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import gc
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +170,22 @@ def interleaved(
             fns[name]()
             times[name].append(time.perf_counter() - t0)
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+@contextlib.contextmanager
+def cpu_bound_neighbour(enabled: bool = True) -> Iterator[None]:
+    """Run a CPU-bound process beside the block (a Python busy loop at normal priority),
+    for the "loaded machine" rows the speed goals ask for; killed on the way out."""
+    if not enabled:
+        yield
+        return
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)  # let it reach the scheduler before timing starts
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def peak_memory(fn: Callable[[], Any]) -> int:

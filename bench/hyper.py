@@ -11,7 +11,12 @@
 
 Everything runs on one BLAS thread in float64; timings are medians of interleaved runs.
 
-    python bench/hyper.py [--runs 3] [--steps 1000] [--meta-iterations 400]
+    python bench/hyper.py [--runs 3] [--steps 1000] [--meta-iterations 400] [--seeds 3]
+                          [--parts time,memory,learned]
+
+The learned optimizer is trained with the defaults of ``diaphane hyper learned`` once per
+seed; its row is the median over seeds of the median final loss (the margin over Adam
+depends on the seed). ``--parts`` reruns some parts and keeps the other rows.
 """
 
 from __future__ import annotations
@@ -44,6 +49,10 @@ def _parse(argv=None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=1000, help="T, training steps")
     p.add_argument("--meta-iterations", type=int, default=400, help="learned optimizer runs")
     p.add_argument("--problems", type=int, default=100, help="held-out quadratics")
+    p.add_argument("--seeds", type=int, default=3, help="learned optimizers trained (median)")
+    p.add_argument("--parts", default="time,memory,learned", help="which parts to run")
+    p.add_argument("--loaded", action="store_true",
+                   help="time beside a CPU-bound process (rows named so)")  # fmt: skip
     p.add_argument("--no-write", action="store_true", help="do not write bench/results")
     return p.parse_args(argv)
 
@@ -112,19 +121,23 @@ def bench_memory(steps: int) -> list[dict]:
     ]  # fmt: skip
 
 
-def bench_learned(meta_iterations: int, problems: int) -> list[dict]:
-    t0 = time.perf_counter()
-    opt, losses = train_learned_optimizer(meta_iterations=meta_iterations)
-    print(f"trained the LSTM optimizer in {time.perf_counter() - t0:.0f} s; meta-loss "
-          f"{np.mean(losses[:20]):.3f} -> {np.mean(losses[-20:]):.3f}")  # fmt: skip
+def bench_learned(meta_iterations: int, problems: int, seeds: int) -> list[dict]:
     tune = Quadratics.sample(128, seed=1000)
     test = Quadratics.sample(problems, seed=2000)
-    comparison = compare_optimizers(opt, tune, test, steps=100)
-    finals = comparison.median_final()
-    print(f"tuned learning rates: {comparison.learning_rates}; medians {finals}")
-    what = f"learned LSTM optimizer, median final loss, {problems} held-out quadratics"
+    finals = []
+    for seed in range(seeds):
+        t0 = time.perf_counter()
+        opt, losses = train_learned_optimizer(meta_iterations=meta_iterations, seed=seed)
+        print(f"seed {seed}: trained the LSTM optimizer in {time.perf_counter() - t0:.0f} s; "
+              f"meta-loss {np.mean(losses[:20]):.3f} -> {np.mean(losses[-20:]):.3f}")  # fmt: skip
+        comparison = compare_optimizers(opt, tune, test, steps=100)
+        finals.append(comparison.median_final())
+        print(f"  tuned learning rates: {comparison.learning_rates}; medians {finals[-1]}")
+    median = {k: float(np.median([f[k] for f in finals])) for k in finals[0]}
+    what = (f"learned LSTM optimizer, median final loss, {problems} held-out quadratics "
+            f"(median of {seeds} trained optimizers)")  # fmt: skip
     return [
-        common.row(what, finals["learned"], finals[name],
+        common.row(what, median["learned"], median[name],
                    f"{name} (lr {comparison.learning_rates[name]:.3g}, tuned)", "loss", problems)
         for name in ("Adam", "SGD")
     ]  # fmt: skip
@@ -132,16 +145,25 @@ def bench_learned(meta_iterations: int, problems: int) -> list[dict]:
 
 def main(argv=None) -> None:
     args = _parse(argv)
-    rows, _ = bench_time(args.steps, args.runs)
-    common.print_rows("hypergradient time", rows)
-    memory = bench_memory(args.steps)
-    common.print_rows("hypergradient memory", memory)
-    learned = bench_learned(args.meta_iterations, args.problems)
-    common.print_rows("learned optimizer", learned)
+    parts = set(args.parts.split(","))
+    rows = []
+    if "time" in parts:
+        with common.cpu_bound_neighbour(args.loaded):
+            timed = bench_time(args.steps, args.runs)[0]
+        for r in timed if args.loaded else ():
+            r["what"] += ", beside a CPU-bound process"
+        common.print_rows("hypergradient time", timed)
+        rows += timed
+    if "memory" in parts:
+        memory = bench_memory(args.steps)
+        common.print_rows("hypergradient memory", memory)
+        rows += memory
+    if "learned" in parts:
+        learned = bench_learned(args.meta_iterations, args.problems, args.seeds)
+        common.print_rows("learned optimizer", learned)
+        rows += learned
     if not args.no_write:
-        path = common.write_result(
-            "hyper", rows + memory + learned, command="python bench/hyper.py"
-        )
+        path = common.merge_result("hyper", rows, command="python bench/hyper.py")
         print(f"wrote {path}")
         import make_table
 

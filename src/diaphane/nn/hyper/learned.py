@@ -140,12 +140,12 @@ def _segment_loss(opt: LSTMOptimizer, problems: Quadratics, unroll: int) -> Call
 
 
 def train_learned_optimizer(
-    meta_iterations: int = 300,
+    meta_iterations: int = 400,
     dim: int = 10,
     batch: int = 32,
     horizon: int = 100,
     unroll: int = 20,
-    meta_lr: float = 0.01,
+    meta_lr: float = 0.005,
     hidden: int = 20,
     seed: int = 0,
     callback: Callable[[int, float], None] | None = None,
