@@ -1,6 +1,6 @@
 """The shipped default GPT against the one it replaced: held-out perplexity and the lens probes.
 
-    python bench/default_gpt.py [--old-rev REV] [--no-write]
+    python bench/default_gpt.py [--old-rev REV] [--no-write] [--model DIR]
 
 Both models are measured here, on the same held-out documents (every 20th document of
 each embedded corpus, the trainer's own split), per whitespace word (fair across their
@@ -9,6 +9,8 @@ default: the last commit before the shipped weights changed); without git histor
 rows are left out. Also recorded: the agreement rate at the output and the induction
 rank against issue 13's goals, the right answers among the candidate prompts, and the
 shipped model's validation curve and training time from its ``config.json``.
+``--model DIR`` measures another GPT folder (a checkpoint, a candidate) in its place,
+without writing bench/results.
 """
 
 from __future__ import annotations
@@ -69,12 +71,13 @@ def main(argv=None) -> int:
     p.add_argument("--old-rev", default=None, help="git revision of the old model")
     p.add_argument("--corpora", default="wiki+lee+brown")
     p.add_argument("--no-write", action="store_true", help="do not write bench/results")
+    p.add_argument("--model", type=Path, help="measure this GPT folder (implies --no-write)")
     args = p.parse_args(argv)
     common.pin_threads(2)
     from diaphane.models.gpt import default_model, load_gpt
 
     corpora = args.corpora.split("+")
-    new = default_model()
+    new = load_gpt(args.model) if args.model else default_model()
     ours = measure(new, corpora)
     info = new.info
     size = f"{new.config.n_layer} layers x {new.config.n_embd}, {info['steps']} steps"
@@ -115,7 +118,7 @@ def main(argv=None) -> int:
     common.print_rows("default GPT", rows)
     print(json.dumps({"ours": ours, "recipe": info.get("command"),
                       "note": info.get("recipe_note")}, indent=1))  # fmt: skip
-    if not args.no_write:
+    if not (args.no_write or args.model):
         path = common.write_result("default_gpt", rows, command="python bench/default_gpt.py")
         print(f"wrote {path}")
     return 0

@@ -4,7 +4,7 @@ Held-out perplexity is measured on the documents the trainer held out (every 20t
 the gensim wheel's Wikipedia sample, so this runs offline without ../shared), per
 token and per whitespace word: per word compares fairly with the model shipped before,
 whose tokenizer was different (2 layers x 128, 600 steps; 23,773 per held-out wiki word
-and 264.5 per token measured with ``docs/measure_gpt.py``; the issue quoted its
+and 264.5 per token measured with ``bench/default_gpt.py``; the issue quoted its
 validation perplexity as 284).
 """
 

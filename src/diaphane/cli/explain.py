@@ -103,8 +103,7 @@ def run_einsum(args: argparse.Namespace) -> int:
 def _out(args: argparse.Namespace, stem: str, inputs: tuple = ()) -> str:
     """``--out`` (default ``STEM.FORMAT``), checked before any work; ``-`` is stdout."""
     out = args.out or f"{stem}.{args.format}"
-    if out != "-":
-        check_out_file(out, args.force, inputs)
+    check_out_file(out, args.force, inputs)
     return out
 
 

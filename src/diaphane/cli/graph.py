@@ -42,8 +42,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from diaphane.autodiff.graph import render_dot, trace_graph
 
-    if args.out not in (None, "-"):
-        check_out_file(args.out, args.force)
+    check_out_file(args.out, args.force)
     if args.format in ("svg", "png") and shutil.which("dot") is None:
         raise UsageError(
             f"--format {args.format} needs Graphviz's `dot` program, which is not on PATH: "

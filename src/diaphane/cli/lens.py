@@ -126,8 +126,7 @@ def _emit(make_figure: Any, table: str, args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> tuple[Any, str]:
     from diaphane.models.gpt import default_model, load_gpt
 
-    if args.out not in (None, "-"):  # before the model loads: refusals come first
-        check_out_file(args.out, args.force)
+    check_out_file(args.out, args.force)  # before the model loads: refusals come first
     if len(args.inputs) > 2:
         raise UsageError(
             f"Expected [MODEL_DIR] TEXT, got {len(args.inputs)} arguments; quote the text."

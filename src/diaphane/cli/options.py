@@ -190,13 +190,16 @@ def written_by_diaphane(path: str | os.PathLike) -> bool:
     return any(mark in head for mark in OWN_MARKS)
 
 
-def check_out_file(out: str | os.PathLike, force: bool = False, inputs: Any = ()) -> Path:
-    """Check a figure or coordinates ``--out`` FILE before any work.
+def check_out_file(out: str | os.PathLike | None, force: bool = False, inputs: Any = ()) -> None:
+    """Check a figure or coordinates ``--out`` FILE before any work (``None`` or ``-``,
+    standard output, need no check).
 
     Raises:
         UsageError: ``out`` is empty, a folder, one of the ``inputs``, or an existing
             file that diaphane did not write (unless ``force``).
     """
+    if out is None or str(out) == "-":
+        return
     if not str(out).strip():
         raise UsageError("--out is empty; name the file to write.")
     path = Path(out)
@@ -209,7 +212,6 @@ def check_out_file(out: str | os.PathLike, force: bool = False, inputs: Any = ()
         raise UsageError(f"{out} already exists and is not marked as a file diaphane wrote "
                          "(a CSV never is); choose another --out, or add --force to replace "
                          "it.")  # fmt: skip
-    return path
 
 
 def _same_file(a: Path, b: Path) -> bool:

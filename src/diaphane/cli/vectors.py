@@ -166,8 +166,7 @@ def _map(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix not in (".csv", ".json", *FIGURE_SUFFIXES):
         raise UsageError(f"--out {out}: write .csv, .json, .html, .svg or .png.")
-    if out is not None:
-        check_out_file(out, args.force, inputs=(args.model,))
+    check_out_file(out, args.force, inputs=(args.model,))
     wv = _load(args.model)
     if args.color in ("sentiment", "score") and wv.scores is None:
         raise UsageError(

@@ -243,7 +243,7 @@ def repeat_halves(windows: np.ndarray, fraction: float, seed: int) -> np.ndarray
     n, width = out.shape
     rows = np.random.default_rng([seed, 1]).choice(n, size=round(fraction * n), replace=False)
     half = (width + 1) // 2
-    out[np.sort(rows), half:] = out[np.sort(rows), : width - half]
+    out[rows, half:] = out[rows, : width - half]
     return out
 
 

@@ -82,7 +82,7 @@ def _load_folder(folder: Path) -> WordVectors:
             f"know (it writes {', '.join(sorted(KNOWN_KINDS))}); the folder is damaged: "
             "train the model again."
         )
-    known = MODEL_CLASSES.get(config.get("kind", ""))
+    known = MODEL_CLASSES.get(kind or "")
     if known and "vectors" not in config:
         model_class = getattr(importlib.import_module(known[0]), known[1])
         return WordVectors.from_model(model_class.load(folder), drop_specials=False)
